@@ -1,0 +1,212 @@
+import fc from 'fast-check';
+import { DEFAULT_MAX_LINE_LENGTH, LineDecoder, type LineDecoderOptions } from './decoder.js';
+import { cutAt, decodeChunks, standardChunkings, type PlainEvent } from './test-support/chunking.js';
+
+const hex = (s: string | Buffer): string => Buffer.from(s).toString('hex');
+const line = (text: string, raw: string | Buffer = text, invalid = false): PlainEvent => ({
+  type: 'line',
+  hex: hex(raw),
+  text,
+  invalid,
+});
+
+interface Fixture {
+  name: string;
+  input: Buffer;
+  options?: LineDecoderOptions;
+  expected: PlainEvent[];
+}
+
+const fixtures: Fixture[] = [
+  { name: 'one LF-terminated line', input: Buffer.from('ping\n'), expected: [line('ping')] },
+  {
+    name: 'several lines in one stream',
+    input: Buffer.from('cmd01\nping\nxyz\n'),
+    expected: [line('cmd01'), line('ping'), line('xyz')],
+  },
+  { name: 'empty lines', input: Buffer.from('\n\na\n'), expected: [line(''), line(''), line('a')] },
+  { name: 'CR LF with CR stripped by default', input: Buffer.from('ping\r\nab\r\n'), expected: [line('ping'), line('ab')] },
+  {
+    name: 'CR LF kept when stripCR is false',
+    input: Buffer.from('ping\r\n'),
+    options: { stripCR: false },
+    expected: [line('ping\r')],
+  },
+  { name: 'only one trailing CR is stripped', input: Buffer.from('a\r\r\n'), expected: [line('a\r')] },
+  { name: 'a CR inside a line is kept', input: Buffer.from('a\rb\n'), expected: [line('a\rb')] },
+  { name: 'a lone CR line becomes empty', input: Buffer.from('\r\n'), expected: [line('')] },
+  { name: 'multi-byte UTF-8 decodes whole', input: Buffer.from('héllo wörld ✓ 😀\n'), expected: [line('héllo wörld ✓ 😀')] },
+  {
+    name: 'invalid UTF-8 is flagged, text drops the undecodable bytes, bytes keep all',
+    input: Buffer.from([0x61, 0xff, 0x62, 0xc3, 0x0a]),
+    expected: [line('ab', Buffer.from([0x61, 0xff, 0x62, 0xc3]), true)],
+  },
+  {
+    name: 'a valid character next to an invalid byte survives',
+    input: Buffer.concat([Buffer.from('é'), Buffer.from([0x80]), Buffer.from('x\n')]),
+    expected: [line('éx', Buffer.concat([Buffer.from('é'), Buffer.from([0x80]), Buffer.from('x')]), true)],
+  },
+  {
+    name: 'surrogate code points encoded in UTF-8 are invalid',
+    input: Buffer.from([0xed, 0xa0, 0x80, 0x0a]),
+    expected: [line('', Buffer.from([0xed, 0xa0, 0x80]), true)],
+  },
+  { name: 'NUL bytes are ordinary bytes', input: Buffer.from('a\0b\n'), expected: [line('a\0b')] },
+  {
+    name: 'a line exactly at the limit is delivered',
+    input: Buffer.from('abcd\n'),
+    options: { maxLineLength: 4 },
+    expected: [line('abcd')],
+  },
+  {
+    name: 'a line over the limit yields one overflow with its length',
+    input: Buffer.from('abcdefgh\nok\n'),
+    options: { maxLineLength: 4 },
+    expected: [{ type: 'overflow', length: 8 }, line('ok')],
+  },
+  {
+    name: 'the limit counts a CR that is later stripped',
+    input: Buffer.from('abcd\r\nabc\r\n'),
+    options: { maxLineLength: 4 },
+    expected: [{ type: 'overflow', length: 5 }, line('abc')],
+  },
+  {
+    name: 'two overlong lines in a row give two overflows',
+    input: Buffer.from('aaaaaa\nbbbbbbb\nc\n'),
+    options: { maxLineLength: 3 },
+    expected: [{ type: 'overflow', length: 6 }, { type: 'overflow', length: 7 }, line('c')],
+  },
+  {
+    name: 'an unterminated tail is reported as incomplete, never as a line',
+    input: Buffer.from('ping\npin'),
+    expected: [line('ping'), { type: 'incomplete', hex: hex('pin'), text: 'pin', invalid: false, length: 3, tooLong: false }],
+  },
+  {
+    name: 'an overlong unterminated tail is reported incomplete and too long',
+    input: Buffer.from('ok\nabcdefg'),
+    options: { maxLineLength: 4 },
+    expected: [line('ok'), { type: 'incomplete', hex: '', text: '', invalid: false, length: 7, tooLong: true }],
+  },
+  { name: 'no input gives no events', input: Buffer.alloc(0), expected: [] },
+];
+
+describe('LineDecoder fixtures under every chunking', () => {
+  for (const f of fixtures) {
+    it(`${f.name}: whole, byte by byte and split at every index give the expected events`, () => {
+      for (const { name, chunks } of standardChunkings(f.input)) {
+        const got = decodeChunks(chunks, f.options);
+        if (JSON.stringify(got) !== JSON.stringify(f.expected)) {
+          // Name the chunking that failed.
+          expect({ chunking: name, events: got }).toEqual({ chunking: name, events: f.expected });
+        }
+      }
+    });
+  }
+
+  it('long ASCII chunks (over the ASCII fast-path size) decode like short ones', () => {
+    const input = Buffer.from('0123456789abcdefghij\nxyz\n'.repeat(4) + 'é\n');
+    const expected = decodeChunks(Array.from(input, (b) => Buffer.from([b])));
+    expect(decodeChunks([input])).toEqual(expected);
+    expect(expected.at(-1)).toEqual(line('é'));
+  });
+});
+
+describe('LineDecoder limits', () => {
+  it('uses a finite 64 KiB default limit', () => {
+    expect(DEFAULT_MAX_LINE_LENGTH).toBe(65536);
+    expect(new LineDecoder().maxLineLength).toBe(65536);
+  });
+
+  it('never holds more than the limit while a huge line streams in, and reports its full length', () => {
+    const d = new LineDecoder({ maxLineLength: 1024 });
+    const chunk = Buffer.alloc(4096, 0x61);
+    let maxHeld = 0;
+    for (let i = 0; i < 256; i++) {
+      expect(d.push(chunk)).toEqual([]);
+      maxHeld = Math.max(maxHeld, d.buffered);
+    }
+    expect(maxHeld).toBeLessThanOrEqual(1024);
+    expect(d.isDiscarding).toBe(true);
+    const events = d.push(Buffer.from('tail\nnext\n'));
+    expect(events.map((e) => e.type)).toEqual(['overflow', 'line']);
+    expect(events[0]).toEqual({ type: 'overflow', length: 256 * 4096 + 4 });
+    expect(d.isDiscarding).toBe(false);
+  });
+
+  it.each([0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY])(
+    'rejects maxLineLength %p with ERR_ONELINE_INVALID_OPTION',
+    (bad) => {
+      expect(() => new LineDecoder({ maxLineLength: bad })).toThrow(
+        expect.objectContaining({ code: 'ERR_ONELINE_INVALID_OPTION', message: expect.stringContaining('maxLineLength') }),
+      );
+    },
+  );
+
+  it('accepts Uint8Array chunks as well as Buffers', () => {
+    const d = new LineDecoder();
+    const events = d.push(new TextEncoder().encode('hé\n'));
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ type: 'line', text: 'hé', invalid: false });
+  });
+
+  it('can be reused after end()', () => {
+    const d = new LineDecoder();
+    d.push(Buffer.from('abc'));
+    expect(d.end()).toHaveLength(1);
+    expect(d.end()).toEqual([]);
+    expect(d.push(Buffer.from('x\n'))[0]).toMatchObject({ type: 'line', text: 'x' });
+  });
+});
+
+// Streams rich in LF, CR, invalid and multi-byte bytes, so properties hit the edges.
+const interestingByte = fc.oneof(
+  fc.constantFrom(0x0a, 0x0d, 0x00, 0x61, 0xc3, 0xa9, 0xe2, 0x9c, 0x93, 0xf0, 0x9f, 0x98, 0x80, 0xff, 0x80),
+  fc.integer({ min: 0, max: 255 }),
+);
+const stream = fc.array(interestingByte, { maxLength: 300 }).map((a) => Buffer.from(a));
+const options = fc.record({ maxLineLength: fc.integer({ min: 1, max: 40 }), stripCR: fc.boolean() });
+const cuts = (len: number) =>
+  fc.uniqueArray(fc.integer({ min: 0, max: Math.max(0, len) }), { maxLength: 20 }).map((a) => a.sort((x, y) => x - y));
+
+describe('LineDecoder properties', () => {
+  it('any chunking of any byte stream yields the same events', () => {
+    fc.assert(
+      fc.property(
+        stream.chain((s) => fc.tuple(fc.constant(s), cuts(s.length))),
+        options,
+        ([s, offsets], opts) => {
+          expect(decodeChunks(cutAt(s, offsets), opts)).toEqual(decodeChunks([s], opts));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('no input makes the decoder throw or hold more than the limit', () => {
+    fc.assert(
+      fc.property(fc.array(stream, { maxLength: 10 }), options, (chunks, opts) => {
+        const d = new LineDecoder(opts);
+        for (const c of chunks) {
+          d.push(c);
+          expect(d.buffered).toBeLessThanOrEqual(opts.maxLineLength);
+        }
+        d.end();
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('every LF gives exactly one line or overflow event, and the lines rebuild the input', () => {
+    fc.assert(
+      fc.property(stream, (s) => {
+        const events = decodeChunks([s], { stripCR: false, maxLineLength: 1000 });
+        const lfCount = s.filter((b) => b === 0x0a).length;
+        expect(events.filter((e) => e.type === 'line' || e.type === 'overflow')).toHaveLength(lfCount);
+        // Limit above the stream size: no overflow, so lines + LFs + tail are the input.
+        const rebuilt = events.map((e) => (e.type === 'line' ? `${e.hex}0a` : e.type === 'incomplete' ? e.hex : '')).join('');
+        expect(rebuilt).toBe(s.toString('hex'));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -1,0 +1,31 @@
+import { ONELINE_ERROR_CODES, OnelineError, isOnelineError } from './errors.js';
+
+describe('OnelineError', () => {
+  it('carries a stable code, an origin, a name and an optional cause', () => {
+    const cause = new Error('ECONNREFUSED');
+    const e = new OnelineError('ERR_ONELINE_REFUSED', 'nothing listens', { cause });
+    expect(e).toBeInstanceOf(Error);
+    expect(e.name).toBe('OnelineError');
+    expect(e.code).toBe('ERR_ONELINE_REFUSED');
+    expect(e.origin).toBe('environment');
+    expect(e.cause).toBe(cause);
+  });
+
+  it('lets the origin be overridden', () => {
+    expect(new OnelineError('ERR_ONELINE_CLOSED', 'x', { origin: 'local' }).origin).toBe('local');
+  });
+
+  it('isOnelineError checks shape and code', () => {
+    const e = new OnelineError('ERR_ONELINE_TIMEOUT', 't');
+    expect(isOnelineError(e)).toBe(true);
+    expect(isOnelineError(e, 'ERR_ONELINE_TIMEOUT')).toBe(true);
+    expect(isOnelineError(e, 'ERR_ONELINE_CLOSED')).toBe(false);
+    expect(isOnelineError(new Error('x'))).toBe(false);
+    expect(isOnelineError(null)).toBe(false);
+  });
+
+  it('lists every code once, each starting with ERR_ONELINE_', () => {
+    expect(new Set(ONELINE_ERROR_CODES).size).toBe(ONELINE_ERROR_CODES.length);
+    for (const c of ONELINE_ERROR_CODES) expect(c).toMatch(/^ERR_ONELINE_[A-Z_]+$/);
+  });
+});

@@ -1,0 +1,117 @@
+/**
+ * One error family for every socket-oneline package.
+ *
+ * Every error thrown or emitted by `@socket-oneline/*` is an {@link OnelineError}
+ * with a stable {@link OnelineErrorCode}. Match on `err.code`, never on the
+ * message: messages may be reworded, codes are part of the public API.
+ *
+ * `origin` tells who is at fault, as h11 does with local and remote errors:
+ * - `'local'`: this program misused the API (e.g. a response containing LF);
+ * - `'remote'`: the peer did something wrong or went away (e.g. a line too long);
+ * - `'environment'`: the OS or network refused (e.g. port in use, connection refused).
+ */
+
+/** Stable error codes. Documented in the top-level README's error table. */
+export type OnelineErrorCode =
+  /** A payload to send contains a LF byte, which would split it into two packets. */
+  | 'ERR_ONELINE_LF_IN_PAYLOAD'
+  /** A received line is longer than `maxLineLength`. */
+  | 'ERR_ONELINE_LINE_TOO_LONG'
+  /** An option has a value outside its allowed range. */
+  | 'ERR_ONELINE_INVALID_OPTION'
+  /** A protocol state machine got an event its current state does not allow. */
+  | 'ERR_ONELINE_ILLEGAL_TRANSITION'
+  /** The server is serving another client (it closed this connection at once). */
+  | 'ERR_ONELINE_BUSY'
+  /** Nothing is listening at the address (ECONNREFUSED). */
+  | 'ERR_ONELINE_REFUSED'
+  /** The `ping` → `pong` handshake got another answer. */
+  | 'ERR_ONELINE_HANDSHAKE_FAILED'
+  /** A wait (connect, response, close) took longer than its timeout. */
+  | 'ERR_ONELINE_TIMEOUT'
+  /** The connection is closed (or was closed while waiting). */
+  | 'ERR_ONELINE_CLOSED'
+  /** The operation was cancelled through an `AbortSignal`. */
+  | 'ERR_ONELINE_ABORTED'
+  /** The operation needs a connection and there is none. */
+  | 'ERR_ONELINE_NOT_CONNECTED'
+  /** The address to listen on is already in use (EADDRINUSE). */
+  | 'ERR_ONELINE_ADDRESS_IN_USE'
+  /** Listening failed for another reason (e.g. EACCES, EADDRNOTAVAIL). */
+  | 'ERR_ONELINE_LISTEN_FAILED'
+  /** The server is not in a state that allows the call (e.g. `listen()` twice). */
+  | 'ERR_ONELINE_SERVER_STATE'
+  /** The user's command handler threw, rejected or timed out. */
+  | 'ERR_ONELINE_HANDLER_FAILED'
+  /** The connection was reset or failed at the socket or TLS level. */
+  | 'ERR_ONELINE_SOCKET';
+
+/** Who is at fault. */
+export type OnelineErrorOrigin = 'local' | 'remote' | 'environment';
+
+/** Options for {@link OnelineError}. */
+export interface OnelineErrorOptions {
+  /** The underlying error, if any. */
+  cause?: unknown;
+  /** Who is at fault; defaults from the code. */
+  origin?: OnelineErrorOrigin;
+}
+
+const DEFAULT_ORIGIN: Record<OnelineErrorCode, OnelineErrorOrigin> = {
+  ERR_ONELINE_LF_IN_PAYLOAD: 'local',
+  ERR_ONELINE_LINE_TOO_LONG: 'remote',
+  ERR_ONELINE_INVALID_OPTION: 'local',
+  ERR_ONELINE_ILLEGAL_TRANSITION: 'local',
+  ERR_ONELINE_BUSY: 'remote',
+  ERR_ONELINE_REFUSED: 'environment',
+  ERR_ONELINE_HANDSHAKE_FAILED: 'remote',
+  ERR_ONELINE_TIMEOUT: 'remote',
+  ERR_ONELINE_CLOSED: 'remote',
+  ERR_ONELINE_ABORTED: 'local',
+  ERR_ONELINE_NOT_CONNECTED: 'local',
+  ERR_ONELINE_ADDRESS_IN_USE: 'environment',
+  ERR_ONELINE_LISTEN_FAILED: 'environment',
+  ERR_ONELINE_SERVER_STATE: 'local',
+  ERR_ONELINE_HANDLER_FAILED: 'local',
+  ERR_ONELINE_SOCKET: 'environment',
+};
+
+/** Every stable error code, for documentation and exhaustive tests. */
+export const ONELINE_ERROR_CODES: readonly OnelineErrorCode[] = Object.freeze(
+  Object.keys(DEFAULT_ORIGIN) as OnelineErrorCode[],
+);
+
+/**
+ * The error type of every socket-oneline package.
+ *
+ * @example
+ * ```ts
+ * try { encodeLine('a\nb'); } catch (e) {
+ *   if (isOnelineError(e, 'ERR_ONELINE_LF_IN_PAYLOAD')) { ... }
+ * }
+ * ```
+ */
+export class OnelineError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: OnelineErrorCode;
+  /** Who is at fault. */
+  readonly origin: OnelineErrorOrigin;
+
+  constructor(code: OnelineErrorCode, message: string, options: OnelineErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'OnelineError';
+    this.code = code;
+    this.origin = options.origin ?? DEFAULT_ORIGIN[code];
+  }
+}
+
+/**
+ * True when `err` is an {@link OnelineError}, optionally with the given code.
+ * Works across duplicate copies of the package (it checks the shape, not the class).
+ */
+export function isOnelineError(err: unknown, code?: OnelineErrorCode): err is OnelineError {
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as { name?: unknown; code?: unknown };
+  if (e.name !== 'OnelineError' || typeof e.code !== 'string') return false;
+  return code === undefined || e.code === code;
+}

@@ -1,0 +1,175 @@
+/**
+ * The server side of one connection, as a state machine with no I/O.
+ *
+ * Theory of operation: the shell (e.g. `@socket-oneline/server`) feeds the
+ * bytes it reads into {@link ServerSession.receive} and carries out the
+ * returned actions strictly in order: `reply` writes bytes, `command` hands a
+ * command to the user's handler (and waits for it), `disconnect`/`shutdown`
+ * flush and close. Every LF-terminated line leads to exactly one action,
+ * until a `disconnect` or `shutdown` line moves the session to `closed`,
+ * after which lines are ignored. End of stream moves it to `ended`, after
+ * which feeding it more is a bug in the shell and throws.
+ *
+ * | state   | line (user) | ping    | disconnect | shutdown | close (local) | data    | eof   |
+ * | ------- | ----------- | ------- | ---------- | -------- | ------------- | ------- | ----- |
+ * | serving | serving     | serving | closed     | closed   | closed        | serving | ended |
+ * | closed  | closed      | closed  | closed     | closed   | closed        | closed  | ended |
+ * | ended   | -           | -       | -          | -        | ended         | -       | -     |
+ */
+import { LineDecoder, type DecoderEvent, type LineDecoderOptions } from './decoder.js';
+import { nextState, type TransitionTable } from './fsm.js';
+
+/** States of {@link ServerSession}. */
+export type ServerState = 'serving' | 'closed' | 'ended';
+/** Events of {@link ServerSession}'s transition table. */
+export type ServerEvent = 'line' | 'ping' | 'disconnect' | 'shutdown' | 'close' | 'data' | 'eof';
+
+/** The server session's transition table (see the file header). */
+export const SERVER_TRANSITIONS: TransitionTable<ServerState, ServerEvent> = Object.freeze({
+  serving: {
+    line: 'serving',
+    ping: 'serving',
+    disconnect: 'closed',
+    shutdown: 'closed',
+    close: 'closed',
+    data: 'serving',
+    eof: 'ended',
+  },
+  closed: {
+    line: 'closed',
+    ping: 'closed',
+    disconnect: 'closed',
+    shutdown: 'closed',
+    close: 'closed',
+    data: 'closed',
+    eof: 'ended',
+  },
+  ended: { close: 'ended' },
+});
+
+/** The built-in command names, handled by the server itself. */
+export const BUILTIN_COMMANDS = Object.freeze(['ping', 'disconnect', 'shutdown'] as const);
+/** One of {@link BUILTIN_COMMANDS}. */
+export type BuiltinCommand = (typeof BUILTIN_COMMANDS)[number];
+
+/** Why a command is flagged invalid. */
+export type InvalidReason = 'undecodable' | 'too-long';
+
+/** A command for the user's handler. */
+export interface Command {
+  /** The decoded text ('' for a too-long line, whose bytes were discarded). */
+  readonly text: string;
+  /** The raw bytes (without LF and stripped CR; empty for a too-long line). */
+  readonly bytes: Buffer;
+  /** True when the line could not be decoded or was too long. */
+  readonly invalid: boolean;
+  /** Why it is invalid; undefined for a valid command. */
+  readonly reason: InvalidReason | undefined;
+  /** Length in bytes: `bytes.length`, or for a too-long line the length that was discarded. */
+  readonly length: number;
+}
+
+/** What the shell must do, in order. */
+export type ServerAction =
+  /** Write these bytes (the answer to a built-in, e.g. `pong\n`). */
+  | { readonly type: 'reply'; readonly data: Buffer; readonly to: BuiltinCommand }
+  /** Give this command to the user's handler; wait for it before the next action. */
+  | { readonly type: 'command'; readonly command: Command }
+  /** Flush what was produced so far, then close the connection. */
+  | { readonly type: 'disconnect' }
+  /** Flush, close the connection and stop listening. */
+  | { readonly type: 'shutdown' }
+  /** The client ended the stream with an unterminated tail (reported, never a command). */
+  | { readonly type: 'incomplete'; readonly bytes: Buffer; readonly length: number; readonly tooLong: boolean };
+
+const PONG = Buffer.from('pong\n');
+
+/** Server-side protocol logic for one connection. Pure: no I/O, no timers. */
+export class ServerSession {
+  private current: ServerState = 'serving';
+  private readonly decoder: LineDecoder;
+  private readonly events: DecoderEvent[] = [];
+
+  /** @throws OnelineError `ERR_ONELINE_INVALID_OPTION` for a bad decoder option. */
+  constructor(options: LineDecoderOptions = {}) {
+    this.decoder = new LineDecoder(options);
+  }
+
+  /** The current state. */
+  get state(): ServerState {
+    return this.current;
+  }
+
+  /** Bytes held for an unfinished line. */
+  get buffered(): number {
+    return this.decoder.buffered;
+  }
+
+  /**
+   * Feeds bytes read from the client; returns the actions they complete.
+   * @throws OnelineError `ERR_ONELINE_ILLEGAL_TRANSITION` after end of stream.
+   */
+  receive(chunk: Uint8Array): ServerAction[] {
+    this.current = nextState('server', SERVER_TRANSITIONS, this.current, 'data');
+    const actions: ServerAction[] = [];
+    if (this.current !== 'serving') return actions;
+    const events = this.events;
+    this.decoder.feed(chunk, events);
+    for (let i = 0; i < events.length; i++) {
+      if (this.current !== 'serving') break; // lines after a close are ignored
+      this.onEvent(events[i]!, actions);
+    }
+    events.length = 0;
+    return actions;
+  }
+
+  /**
+   * The client ended its stream (EOF or reset). Returns an `incomplete`
+   * action for an unterminated tail, when one was pending and the session was
+   * still serving.
+   * @throws OnelineError `ERR_ONELINE_ILLEGAL_TRANSITION` if called twice.
+   */
+  end(): ServerAction[] {
+    const wasServing = this.current === 'serving';
+    this.current = nextState('server', SERVER_TRANSITIONS, this.current, 'eof');
+    const actions: ServerAction[] = [];
+    for (const ev of this.decoder.end()) {
+      if (wasServing && ev.type === 'incomplete') {
+        actions.push({ type: 'incomplete', bytes: ev.bytes, length: ev.length, tooLong: ev.tooLong });
+      }
+    }
+    return actions;
+  }
+
+  /** The server closes the connection on its own (e.g. `server.close()`, idle timeout). */
+  close(): void {
+    this.current = nextState('server', SERVER_TRANSITIONS, this.current, 'close');
+  }
+
+  private onEvent(ev: DecoderEvent, actions: ServerAction[]): void {
+    if (ev.type === 'line') {
+      if (!ev.invalid) {
+        const t = ev.text;
+        if (t === 'ping') {
+          this.current = nextState('server', SERVER_TRANSITIONS, this.current, 'ping');
+          actions.push({ type: 'reply', data: PONG, to: 'ping' });
+          return;
+        }
+        if (t === 'disconnect' || t === 'shutdown') {
+          this.current = nextState('server', SERVER_TRANSITIONS, this.current, t);
+          actions.push({ type: t });
+          return;
+        }
+      }
+      this.current = nextState('server', SERVER_TRANSITIONS, this.current, 'line');
+      // A LineEvent already has the Command shape (lazy bytes, reason, length).
+      actions.push({ type: 'command', command: ev });
+    } else if (ev.type === 'overflow') {
+      this.current = nextState('server', SERVER_TRANSITIONS, this.current, 'line');
+      actions.push({
+        type: 'command',
+        command: { text: '', bytes: Buffer.alloc(0), invalid: true, reason: 'too-long', length: ev.length },
+      });
+    }
+  }
+}
