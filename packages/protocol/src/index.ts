@@ -46,3 +46,10 @@ export {
   type ResponseLine,
 } from './client-session.js';
 export { decodeDroppingInvalid } from './utf8.js';
+export {
+  resolveLogger,
+  silentLogger,
+  type Logger,
+  type ResolvedLogger,
+  type TextSink,
+} from './logger.js';

@@ -1,0 +1,42 @@
+import { cleanup, connectRaw, startServer } from './test-support/harness.js';
+
+afterEach(cleanup);
+
+describe('OnelineServer logging', () => {
+  it('is silent by default', async () => {
+    const spy = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      const server = await startServer();
+      const c = await connectRaw(server.port);
+      c.send('ping\n');
+      await c.waitLines(1);
+      expect(spy).not.toHaveBeenCalled();
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('verbose: true logs readable lines to stderr through console', async () => {
+    const lines: string[] = [];
+    const spy = jest.spyOn(console, 'error').mockImplementation((s: string) => void lines.push(s));
+    try {
+      const server = await startServer({ verbose: true });
+      const c = await connectRaw(server.port);
+      c.send('ping\n');
+      await c.waitLines(1);
+      expect(lines[0]).toMatch(/^\[oneline-server\] info listening host="127.0.0.1" port=\d+ tls=false$/);
+      expect(lines.some((l) => /client connected remote="127\.0\.0\.1:\d+"/.test(l))).toBe(true);
+      await cleanup(); // close while console.error is still captured
+      expect(lines.at(-1)).toBe('[oneline-server] info stopped');
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('passes (fields, message) to a pino-shaped logger', async () => {
+    const calls: [Record<string, unknown>, string][] = [];
+    const logger = { info: (f: Record<string, unknown>, m: string) => void calls.push([f, m]) };
+    const server = await startServer({ logger });
+    expect(calls[0]).toEqual([{ host: '127.0.0.1', port: server.port, tls: false }, 'listening']);
+  });
+});
