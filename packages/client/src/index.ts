@@ -1,1 +1,23 @@
-export {};
+/**
+ * `@socket-oneline/client`: a typed, promise-based client for oneline
+ * servers (ours and the Python original), a thin shell around
+ * `@socket-oneline/protocol`.
+ * @packageDocumentation
+ */
+export {
+  OnelineClient,
+  type OnelineClientOptions,
+  type OnelineClientEvents,
+  type WaitOptions,
+  type RequestOptions,
+  type ResponseLine,
+} from './client.js';
+export {
+  OnelineError,
+  isOnelineError,
+  DEFAULT_MAX_LINE_LENGTH,
+  type OnelineErrorCode,
+  type InvalidReason,
+  type Logger,
+  type Payload,
+} from '@socket-oneline/protocol';
