@@ -1,0 +1,286 @@
+/**
+ * The `oneline` command: a command-line client for oneline servers, the way
+ * `redis-cli` or `nc` is used. `run()` takes its streams as arguments so it
+ * can be tested in-process; `bin/oneline.js` calls it with the real ones.
+ */
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import type tls from 'node:tls';
+import { isOnelineError, type OnelineErrorCode } from '@socket-oneline/protocol';
+import { OnelineClient, type RequestOptions, type ResponseLine } from './client.js';
+
+/** Exit codes of the `oneline` command. */
+export const EXIT = Object.freeze({
+  ok: 0,
+  error: 1,
+  usage: 2,
+  connect: 3,
+  busy: 4,
+  timeout: 5,
+  closed: 6,
+});
+
+export const HELP = `Usage: oneline [options] [CMD ...]
+
+Sends each CMD to a oneline server, prints the response lines, then disconnects.
+With no CMD and stdin piped, reads the commands from stdin, one per line.
+With no CMD and stdin a terminal, opens an interactive prompt (arrow keys for history).
+
+Options:
+  -p, --port PORT      server port (required)
+      --host HOST      server host (default 127.0.0.1)
+      --timeout MS     max wait for connecting and for each answer (default 3000)
+      --retry MS       keep retrying a refused or busy server for up to MS (default 0)
+      --lines N        each answer is exactly N lines (default 1)
+      --until REGEX    each answer ends with the first line matching REGEX
+      --barrier        each answer is every line before a ping barrier's pong
+                       (zero or more lines; the protocol has no end marker)
+      --tls            connect with TLS
+      --ca FILE        CA certificate (PEM) to trust; implies --tls
+      --cert FILE      client certificate (PEM) for mutual TLS; implies --tls
+      --key FILE       client private key (PEM) for mutual TLS; implies --tls
+      --insecure       do not verify the server certificate (testing only)
+      --max-line BYTES max response line length (default 65536)
+  -q, --quiet          no notes on stderr (errors still print)
+  -h, --help           show this help
+      --version        print the version
+
+Built-ins: 'ping' prints pong; 'disconnect' or 'shutdown' ends the session
+(shutdown also stops the server). Without either, 'disconnect' is sent at the end.
+
+Exit codes: 0 ok, 1 other error, 2 usage, 3 cannot connect (refused, TLS,
+handshake), 4 server busy with another client, 5 timeout, 6 closed by the server.
+
+Examples:
+  oneline --port 5000 ping                      # prints: pong
+  oneline --port 5000 cmd01 cmd02               # one answer line per command
+  printf 'cmd01\\nping\\n' | oneline --port 5000  # commands from stdin
+  oneline --port 5000 --barrier list            # all lines of a multi-line answer
+  oneline --port 5000 --retry 5000 ping         # wait up to 5 s for the server
+  oneline --port 5000 --ca ca.pem --cert me.pem --key me.key ping
+`;
+
+/** The streams the command uses. */
+export interface CliIO {
+  stdin: Readable & { isTTY?: boolean };
+  stdout: Writable;
+  stderr: Writable;
+}
+
+class UsageError extends Error {}
+
+function exitFor(code: OnelineErrorCode | undefined): number {
+  switch (code) {
+    case 'ERR_ONELINE_REFUSED':
+    case 'ERR_ONELINE_HANDSHAKE_FAILED':
+    case 'ERR_ONELINE_SOCKET':
+      return EXIT.connect;
+    case 'ERR_ONELINE_BUSY':
+      return EXIT.busy;
+    case 'ERR_ONELINE_TIMEOUT':
+      return EXIT.timeout;
+    case 'ERR_ONELINE_CLOSED':
+    case 'ERR_ONELINE_NOT_CONNECTED':
+      return EXIT.closed;
+    default:
+      return EXIT.error;
+  }
+}
+
+function int(name: string, v: string | undefined, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min}, got '${v}'`);
+  return n;
+}
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', `file://${__filename_or_url()}`), 'utf8')) as { version: string };
+    return pkg.version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+// Works both compiled to ESM (bin) and transformed to CommonJS (tests).
+function __filename_or_url(): string {
+  return typeof __filename === 'string' ? __filename : process.argv[1] ?? '';
+}
+
+/**
+ * Runs the `oneline` command with `argv` (without `node` and the script).
+ * Resolves with the exit code; never calls `process.exit` itself.
+ */
+export async function run(argv: string[], io: CliIO): Promise<number> {
+  const out = (s: string) => io.stdout.write(`${s}\n`);
+  let quiet = false;
+  const note = (s: string) => {
+    if (!quiet) io.stderr.write(`${s}\n`);
+  };
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        port: { type: 'string', short: 'p' },
+        host: { type: 'string' },
+        timeout: { type: 'string' },
+        retry: { type: 'string' },
+        lines: { type: 'string' },
+        until: { type: 'string' },
+        barrier: { type: 'boolean' },
+        tls: { type: 'boolean' },
+        ca: { type: 'string' },
+        cert: { type: 'string' },
+        key: { type: 'string' },
+        insecure: { type: 'boolean' },
+        'max-line': { type: 'string' },
+        quiet: { type: 'boolean', short: 'q' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean' },
+      },
+    });
+  } catch (err) {
+    io.stderr.write(`oneline: ${(err as Error).message}\nTry 'oneline --help'.\n`);
+    return EXIT.usage;
+  }
+  const v = parsed.values;
+  if (v.help === true) {
+    io.stdout.write(HELP);
+    return EXIT.ok;
+  }
+  if (v.version === true) {
+    out(version());
+    return EXIT.ok;
+  }
+  quiet = v.quiet === true;
+  let client: OnelineClient;
+  let mode: RequestOptions;
+  try {
+    const port = int('port', v.port, 1);
+    if (port === undefined || port > 65535) throw new UsageError('--port is required (1..65535)');
+    const timeout = int('timeout', v.timeout, 0) ?? 3000;
+    const given = Number(v.lines !== undefined) + Number(v.until !== undefined) + Number(v.barrier === true);
+    if (given > 1) throw new UsageError('give at most one of --lines, --until, --barrier');
+    let until: RegExp | undefined;
+    if (v.until !== undefined) {
+      try {
+        until = new RegExp(v.until);
+      } catch (err) {
+        throw new UsageError(`--until: ${(err as Error).message}`);
+      }
+    }
+    mode =
+      v.barrier === true
+        ? { barrier: true }
+        : until !== undefined
+          ? { until: (l: ResponseLine) => until.test(l.text) }
+          : { lines: int('lines', v.lines, 0) ?? 1 };
+    const wantTls = v.tls === true || v.ca !== undefined || v.cert !== undefined || v.key !== undefined || v.insecure === true;
+    let tlsOptions: tls.ConnectionOptions | undefined;
+    if (wantTls) {
+      const read = (f: string) => {
+        try {
+          return readFileSync(f);
+        } catch (err) {
+          throw new UsageError(`cannot read ${f}: ${(err as Error).message}`);
+        }
+      };
+      tlsOptions = {
+        ...(v.ca !== undefined ? { ca: read(v.ca) } : {}),
+        ...(v.cert !== undefined ? { cert: read(v.cert) } : {}),
+        ...(v.key !== undefined ? { key: read(v.key) } : {}),
+        ...(v.insecure === true ? { rejectUnauthorized: false } : {}),
+      };
+    }
+    client = new OnelineClient({
+      host: v.host ?? '127.0.0.1',
+      port,
+      timeout,
+      connectTimeout: timeout,
+      retryFor: int('retry', v.retry, 0) ?? 0,
+      maxLineLength: int('max-line', v['max-line'], 1) ?? 65536,
+      ...(tlsOptions !== undefined ? { tls: tlsOptions } : {}),
+    });
+  } catch (err) {
+    io.stderr.write(`oneline: ${(err as Error).message}\nTry 'oneline --help'.\n`);
+    return EXIT.usage;
+  }
+
+  const fail = (err: unknown): number => {
+    const code = isOnelineError(err) ? err.code : undefined;
+    io.stderr.write(`oneline: ${(err as Error).message}${code !== undefined ? ` (${code})` : ''}\n`);
+    return exitFor(code);
+  };
+
+  try {
+    await client.connect();
+  } catch (err) {
+    return fail(err);
+  }
+
+  /** Runs one command; returns true when the session ended (disconnect/shutdown). */
+  const exec = async (cmd: string): Promise<boolean> => {
+    if (cmd === 'disconnect' || cmd === 'shutdown') {
+      await (cmd === 'disconnect' ? client.disconnect() : client.shutdown());
+      note(cmd === 'shutdown' ? 'oneline: server shut down' : 'oneline: disconnected');
+      return true;
+    }
+    const lines = await client.request(cmd, cmd === 'ping' ? { lines: 1 } : mode);
+    for (const l of lines) out(l.text);
+    return false;
+  };
+
+  try {
+    const positionals = parsed.positionals;
+    let ended = false;
+    if (positionals.length > 0) {
+      for (const cmd of positionals) {
+        if ((ended = await exec(cmd))) break;
+      }
+    } else if (io.stdin.isTTY === true) {
+      ended = await interactive(client, io, exec);
+    } else {
+      const rl = createInterface({ input: io.stdin, crlfDelay: Infinity, terminal: false });
+      for await (const cmd of rl) {
+        if ((ended = await exec(cmd))) break;
+      }
+      rl.close();
+    }
+    if (!ended && client.connected) await client.disconnect();
+    return EXIT.ok;
+  } catch (err) {
+    client.destroy();
+    return fail(err);
+  }
+}
+
+async function interactive(client: OnelineClient, io: CliIO, exec: (cmd: string) => Promise<boolean>): Promise<boolean> {
+  const rl = createInterface({ input: io.stdin, output: io.stdout, terminal: true, historySize: 500 });
+  io.stdout.write("connected; type commands, 'disconnect' or Ctrl-D to leave\n");
+  rl.setPrompt('oneline> ');
+  rl.prompt();
+  try {
+    for await (const cmd of rl) {
+      if (cmd.trim() === '') {
+        rl.prompt();
+        continue;
+      }
+      try {
+        if (await exec(cmd)) return true;
+      } catch (err) {
+        if (!client.connected) throw err;
+        io.stderr.write(`oneline: ${(err as Error).message}\n`);
+      }
+      rl.prompt();
+    }
+    io.stdout.write('\n');
+    return false;
+  } finally {
+    rl.close();
+  }
+}
