@@ -1,0 +1,153 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import { join } from 'node:path';
+import { OnelineClient } from '@socket-oneline/client';
+import { runStory } from './doit.js';
+import { createSampleServer, sampleAnswer } from './sample-server.js';
+
+const SERVER_BIN = join(__dirname, '..', 'bin', 'oneline-sample-server.js');
+const DOIT_BIN = join(__dirname, '..', 'bin', 'doit.js');
+const children = new Set<ChildProcess>();
+const cleanups: (() => Promise<void> | void)[] = [];
+
+afterEach(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  children.clear();
+  for (const f of cleanups.splice(0)) await f();
+});
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Starts the sample server bin; resolves with the child, its first stdout line and a stderr getter. */
+function startServerProcess(args: string[]): Promise<{ child: ChildProcess; first: string; stderr: () => string; stdout: () => string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [SERVER_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(child);
+    let out = '';
+    let err = '';
+    const t = setTimeout(() => reject(new Error(`no 'listening' line in 5 s; stderr: ${err}`)), 5000);
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const nl = out.indexOf('\n');
+      if (nl !== -1) {
+        clearTimeout(t);
+        resolve({ child, first: out.slice(0, nl), stderr: () => err, stdout: () => out });
+      }
+    });
+  });
+}
+
+function exitOf(child: ChildProcess, ms = 5000): Promise<number | null> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`process did not exit in ${ms} ms`)), ms);
+    child.once('exit', (code) => {
+      clearTimeout(t);
+      resolve(code);
+    });
+  });
+}
+
+describe('sample answers', () => {
+  it('answers cmd01 with ack and anything else with the original nak line', () => {
+    expect(sampleAnswer({ text: 'cmd01', invalid: false })).toBe('ack');
+    expect(sampleAnswer({ text: 'cmd02', invalid: false })).toBe('nak - unknown cmd');
+    expect(sampleAnswer({ text: '', invalid: true })).toBe('nak - unknown cmd');
+  });
+
+  it('the in-process sample server logs each command unless quiet', async () => {
+    const logged: string[] = [];
+    const server = createSampleServer({ log: (l) => logged.push(l) });
+    cleanups.push(() => server.close());
+    const { port } = await server.listen();
+    const c = new OnelineClient({ port });
+    await c.connect();
+    expect((await c.request('cmd01'))[0]?.text).toBe('ack');
+    await c.disconnect();
+    expect(logged).toEqual(['server: <- "cmd01" -> ack']);
+  });
+});
+
+describe('oneline-sample-server process', () => {
+  it('prints exactly one line `listening on HOST:PORT`, logs commands on stderr, and exits 0 after shutdown', async () => {
+    const { child, first, stderr, stdout } = await startServerProcess(['--port', '0']);
+    const m = /^listening on 127\.0\.0\.1:(\d+)$/.exec(first);
+    expect(m).not.toBeNull();
+    const c = new OnelineClient({ port: Number(m![1]) });
+    await c.connect();
+    expect((await c.request('cmd01'))[0]?.text).toBe('ack');
+    await c.shutdown();
+    expect(await exitOf(child)).toBe(0);
+    expect(stdout()).toBe(`${first}\n`);
+    expect(stderr()).toContain('server: <- "cmd01" -> ack');
+  });
+
+  it('--quiet logs nothing', async () => {
+    const { child, first, stderr } = await startServerProcess(['--port', '0', '--quiet']);
+    const port = Number(first.split(':').pop());
+    const c = new OnelineClient({ port });
+    await c.connect();
+    await c.request('cmd01');
+    await c.shutdown();
+    expect(await exitOf(child)).toBe(0);
+    expect(stderr()).toBe('');
+  });
+
+  it.each(['SIGINT', 'SIGTERM'] as const)('stops gracefully on %s with exit code 0 and releases the port', async (sig) => {
+    const { child, first } = await startServerProcess(['--port', '0', '--quiet']);
+    const port = Number(first.split(':').pop());
+    child.kill(sig);
+    expect(await exitOf(child)).toBe(0);
+    const probe = net.createServer();
+    await new Promise<void>((resolve, reject) => {
+      probe.once('error', reject);
+      probe.listen(port, '127.0.0.1', () => resolve());
+    });
+    await new Promise<void>((r) => probe.close(() => r()));
+  });
+});
+
+describe('the doit story', () => {
+  it('runs the whole story against a real server process and succeeds', async () => {
+    const lines: string[] = [];
+    const result = await runStory({ print: (l) => lines.push(l) });
+    expect(result.message).toMatch(/^OK: 14 answers checked/);
+    expect(result.ok).toBe(true);
+    expect(isAlive(result.serverPid!)).toBe(false);
+    expect(lines.some((l) => /^client2 +<- +ack +\d+\.\d+ ms$/.test(l))).toBe(true);
+  });
+
+  it('fails with a clear message and leaves no process behind when the server is killed mid-story', async () => {
+    const lines: string[] = [];
+    const result = await runStory({
+      print: (l) => lines.push(l),
+      onStep: (step, pid) => {
+        if (step === 'client2-connected') process.kill(pid, 'SIGKILL');
+      },
+    });
+    expect(result.ok).toBe(false);
+    expect(result.message).toMatch(/^FAIL: client2: sent 'cmd01', expected 'ack', got no answer: .*\(ERR_ONELINE_(CLOSED|SOCKET)\)/);
+    expect(result.message).toContain('the server process had exited: signal SIGKILL');
+    expect(lines.at(-1)).toBe(result.message);
+    expect(isAlive(result.serverPid!)).toBe(false);
+  });
+
+  it('the doit bin exits 0 and prints the transcript and summary', async () => {
+    const child = spawn(process.execPath, [DOIT_BIN], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(child);
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    expect(await exitOf(child, 15000)).toBe(0);
+    expect(out).toMatch(/^socket-oneline sample story/);
+    expect(out).toMatch(/client1 +-> +ping/);
+    expect(out).toMatch(/\nOK: .*server exited 0/);
+  });
+});
