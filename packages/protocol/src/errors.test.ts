@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ONELINE_ERROR_CODES, OnelineError, isOnelineError } from './errors.js';
 
 describe('OnelineError', () => {
@@ -27,5 +29,13 @@ describe('OnelineError', () => {
   it('lists every code once, each starting with ERR_ONELINE_', () => {
     expect(new Set(ONELINE_ERROR_CODES).size).toBe(ONELINE_ERROR_CODES.length);
     for (const c of ONELINE_ERROR_CODES) expect(c).toMatch(/^ERR_ONELINE_[A-Z_]+$/);
+  });
+});
+
+describe('the README error table', () => {
+  it('documents every error code', () => {
+    const readme = readFileSync(join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
+    const missing = ONELINE_ERROR_CODES.filter((c) => !readme.includes(`| \`${c}\` |`));
+    expect(missing).toEqual([]);
   });
 });
