@@ -1,5 +1,5 @@
 import type { OnelineError } from '@socket-oneline/protocol';
-import { makeCerts, type TestCerts } from './test-support/certs.js';
+import { makeCerts, type TestCerts } from '@socket-oneline/testkit/certs';
 import { cleanup, connectRaw, connectRawTls, startServer, waitFor } from './test-support/harness.js';
 
 let certs: TestCerts;
