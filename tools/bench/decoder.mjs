@@ -6,13 +6,18 @@
 import { LineDecoder } from '@socket-oneline/protocol';
 import { args, fmtRate, interleave } from './common.mjs';
 
-const opts = args();
-const smoke = Boolean(opts.smoke);
-const totalBytes = smoke ? 256 * 1024 : Number(opts.mb ?? 8) * 1024 * 1024;
-const rounds = smoke ? 3 : Number(opts.rounds ?? 21);
 const CHUNK = 64 * 1024;
 
-function makeStream(lineBytes) {
+/** Default sizes: 8 MiB per run, 21 interleaved rounds; smoke: 256 KiB, 3 rounds. */
+export function decoderSettings({ smoke = false, mb, rounds } = {}) {
+  return {
+    smoke,
+    totalBytes: smoke ? 256 * 1024 : Number(mb ?? 8) * 1024 * 1024,
+    rounds: smoke ? 3 : Number(rounds ?? 21),
+  };
+}
+
+function makeStream(lineBytes, totalBytes) {
   // lineBytes includes the LF: 6 → "cmd01\n".
   const body = lineBytes === 6 ? 'cmd01' : 'x'.repeat(lineBytes - 1);
   const line = Buffer.from(`${body}\n`);
@@ -61,10 +66,10 @@ function ours(chunks) {
   return lines;
 }
 
-export function runDecoderBench() {
+export function runDecoderBench({ totalBytes, rounds } = decoderSettings()) {
   const results = [];
   for (const size of [6, 1024]) {
-    const { chunks, count } = makeStream(size);
+    const { chunks, count } = makeStream(size, totalBytes);
     if (floor(chunks) !== count || ours(chunks) !== count) throw new Error('line count mismatch');
     const r = interleave({ floor: () => floor(chunks), decoder: () => ours(chunks) }, rounds);
     results.push({ name: `decoder ${size}-byte lines`, unit: 'lines/s', ours: r.decoder, floor: r.floor, ratio: r.decoder / r.floor, target: 0.8 });
@@ -73,7 +78,9 @@ export function runDecoderBench() {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const results = runDecoderBench();
+  const opts = args();
+  const { smoke, totalBytes, rounds } = decoderSettings({ smoke: Boolean(opts.smoke), mb: opts.mb, rounds: opts.rounds });
+  const results = runDecoderBench({ totalBytes, rounds });
   console.log(`decoder benchmark: ${(totalBytes / 1048576).toFixed(2)} MiB per run, 64 KiB chunks, ${rounds} interleaved rounds, medians`);
   for (const r of results) {
     console.log(

@@ -103,6 +103,14 @@ describe('LineDecoder fixtures under every chunking', () => {
     });
   }
 
+  it('an ASCII chunk of short lines (the string fast path) decodes like byte by byte, CR LF included', () => {
+    const input = Buffer.from('ping\r\ncmd01\n\nab\r\n'.repeat(8) + `${'q'.repeat(30)}\r\nend`);
+    const expected = decodeChunks(Array.from(input, (b) => Buffer.from([b])));
+    expect(decodeChunks([input])).toEqual(expected);
+    expect(expected.slice(0, 4)).toEqual([line('ping'), line('cmd01'), line(''), line('ab')]);
+    expect(expected.at(-2)).toEqual(line('q'.repeat(30)));
+  });
+
   it('long ASCII chunks (over the ASCII fast-path size) decode like short ones', () => {
     const input = Buffer.from('0123456789abcdefghij\nxyz\n'.repeat(4) + 'é\n');
     const expected = decodeChunks(Array.from(input, (b) => Buffer.from([b])));
@@ -179,6 +187,21 @@ describe('LineDecoder properties', () => {
         },
       ),
       { numRuns: 500 },
+    );
+  });
+
+  it('ASCII streams of short and long lines decode the same in big chunks as byte by byte', () => {
+    // Exercises the short-line string fast path (ASCII chunks >= 64 bytes whose first line is short).
+    const asciiStream = fc
+      .array(fc.constantFrom('a', 'b', '\r', '\n', ' ', 'ping', 'x'.repeat(12), 'y'.repeat(13), 'z'.repeat(40)), { minLength: 10, maxLength: 200 })
+      .map((parts) => Buffer.from(parts.join('')));
+    fc.assert(
+      fc.property(asciiStream, options, (s, opts) => {
+        const whole = decodeChunks([s], opts);
+        expect(whole).toEqual(decodeChunks(Array.from(s, (b) => Buffer.from([b])), opts));
+        expect(decodeChunks(cutAt(s, [Math.floor(s.length / 3), Math.floor((2 * s.length) / 3)]), opts)).toEqual(whole);
+      }),
+      { numRuns: 400 },
     );
   });
 

@@ -23,6 +23,9 @@ export const DEFAULT_MAX_LINE_LENGTH = 64 * 1024;
 const LF = 0x0a;
 const CR = 0x0d;
 const EMPTY = Buffer.alloc(0);
+// V8 copies substrings shorter than 13 characters and makes longer ones views
+// of their parent; below this length a slice never retains the chunk string.
+const SLICE_MAX = 13;
 
 
 /** Options of {@link LineDecoder}. */
@@ -214,6 +217,14 @@ export class LineDecoder {
     let ascii: boolean | undefined;
     let start = 0;
     let lf = buf.indexOf(LF, 0);
+    // Short-line fast path: when the chunk is ASCII and starts with a short
+    // line (typical of pipelined commands), decode it to one string up front
+    // and find and cut lines with string operations: a native call per line
+    // costs more than the line itself. Only lines shorter than V8's sliced-
+    // string minimum are cut from it, so no line keeps the chunk string alive.
+    // Decided at the chunk's first complete line (after any line carried over).
+    let str: string | undefined;
+    let decided = false;
     while (lf !== -1) {
       const len = lf - start;
       if (this.discarding) {
@@ -234,11 +245,21 @@ export class LineDecoder {
       } else if (len > max) {
         out.push({ type: 'overflow', length: len });
       } else {
-        if (ascii === undefined) ascii = isAscii(buf);
-        out.push(this.line(buf, start, lf, ascii));
+        if (!decided && len < SLICE_MAX && buf.length - start >= 64) {
+          decided = true;
+          ascii ??= isAscii(buf);
+          if (ascii) str = asciiSlice(buf, 0, buf.length);
+        }
+        if (str !== undefined && len < SLICE_MAX) {
+          const end = this.stripCR && len > 0 && str.charCodeAt(lf - 1) === CR ? lf - 1 : lf;
+          out.push(new DecodedLine(buf, start, end, str.slice(start, end), false));
+        } else {
+          ascii ??= isAscii(buf);
+          out.push(this.line(buf, start, lf, ascii));
+        }
       }
       start = lf + 1;
-      lf = buf.indexOf(LF, start);
+      lf = str !== undefined ? str.indexOf('\n', start) : buf.indexOf(LF, start);
     }
     if (start < buf.length) this.hold(buf, start);
   }

@@ -32,6 +32,8 @@ export {
   type ServerState,
   type ServerEvent,
   type ServerAction,
+  type ServerActionSink,
+  type ReplyAction,
   type Command,
   type InvalidReason,
 } from './server-session.js';

@@ -71,8 +71,8 @@ export interface Command {
 
 /** What the shell must do, in order. */
 export type ServerAction =
-  /** Write these bytes (the answer to a built-in, e.g. `pong\n`). */
-  | { readonly type: 'reply'; readonly data: Buffer; readonly to: BuiltinCommand }
+  /** Write this answer to a built-in: `data` is the encoded line (e.g. `pong\n`), `text` the line without LF. */
+  | { readonly type: 'reply'; readonly data: Buffer; readonly text: string; readonly to: BuiltinCommand }
   /** Give this command to the user's handler; wait for it before the next action. */
   | { readonly type: 'command'; readonly command: Command }
   /** Flush what was produced so far, then close the connection. */
@@ -82,7 +82,22 @@ export type ServerAction =
   /** The client ended the stream with an unterminated tail (reported, never a command). */
   | { readonly type: 'incomplete'; readonly bytes: Buffer; readonly length: number; readonly tooLong: boolean };
 
-const PONG = Buffer.from('pong\n');
+/** Where {@link ServerSession.receiveTo} sends each action, in order. */
+export interface ServerActionSink {
+  /** A command for the user's handler. */
+  onCommand(command: Command): void;
+  /** The answer to a built-in (e.g. `pong`). */
+  onReply(reply: ReplyAction): void;
+  /** `disconnect` or `shutdown`: flush, close (and stop listening for shutdown). */
+  onClose(kind: 'disconnect' | 'shutdown'): void;
+}
+
+/** The answer to a built-in. */
+export type ReplyAction = Extract<ServerAction, { type: 'reply' }>;
+
+const PONG_ACTION: ReplyAction = Object.freeze({ type: 'reply', data: Buffer.from('pong\n'), text: 'pong', to: 'ping' });
+const DISCONNECT_ACTION: ServerAction = Object.freeze({ type: 'disconnect' });
+const SHUTDOWN_ACTION: ServerAction = Object.freeze({ type: 'shutdown' });
 
 /** Server-side protocol logic for one connection. Pure: no I/O, no timers. */
 export class ServerSession {
@@ -106,21 +121,57 @@ export class ServerSession {
   }
 
   /**
-   * Feeds bytes read from the client; returns the actions they complete.
+   * Feeds bytes read from the client; returns the actions they complete, in order.
    * @throws OnelineError `ERR_ONELINE_ILLEGAL_TRANSITION` after end of stream.
    */
   receive(chunk: Uint8Array): ServerAction[] {
-    this.current = nextState('server', SERVER_TRANSITIONS, this.current, 'data');
     const actions: ServerAction[] = [];
-    if (this.current !== 'serving') return actions;
+    this.receiveTo(chunk, {
+      onCommand: (command) => actions.push({ type: 'command', command }),
+      onReply: (reply) => actions.push(reply),
+      onClose: (kind) => actions.push(kind === 'disconnect' ? DISCONNECT_ACTION : SHUTDOWN_ACTION),
+    });
+    return actions;
+  }
+
+  /**
+   * Like {@link receive}, but hands each action to `sink` as it is decoded,
+   * with no action objects: the hot path of a server shell.
+   * @throws OnelineError `ERR_ONELINE_ILLEGAL_TRANSITION` after end of stream.
+   */
+  receiveTo(chunk: Uint8Array, sink: ServerActionSink): void {
+    this.current = nextState('server', SERVER_TRANSITIONS, this.current, 'data');
+    if (this.current !== 'serving') return;
     const events = this.events;
     this.decoder.feed(chunk, events);
-    for (let i = 0; i < events.length; i++) {
-      if (this.current !== 'serving') break; // lines after a close are ignored
-      this.onEvent(events[i]!, actions);
+    try {
+      for (let i = 0; i < events.length && this.current === 'serving'; i++) {
+        // (lines after a close are ignored: the loop stops when not serving)
+        const ev = events[i]!;
+        if (ev.type === 'line') {
+          if (!ev.invalid) {
+            const t = ev.text;
+            if (t === 'ping') {
+              // 'ping' and 'line' are self-loops of 'serving', the only state
+              // that decodes: the table lookup is skipped on this hot path.
+              sink.onReply(PONG_ACTION);
+              continue;
+            }
+            if (t === 'disconnect' || t === 'shutdown') {
+              this.current = nextState('server', SERVER_TRANSITIONS, this.current, t);
+              sink.onClose(t);
+              continue;
+            }
+          }
+          // A LineEvent already has the Command shape (lazy bytes, reason, length).
+          sink.onCommand(ev);
+        } else if (ev.type === 'overflow') {
+          sink.onCommand({ text: '', bytes: Buffer.alloc(0), invalid: true, reason: 'too-long', length: ev.length });
+        }
+      }
+    } finally {
+      events.length = 0;
     }
-    events.length = 0;
-    return actions;
   }
 
   /**
@@ -144,32 +195,5 @@ export class ServerSession {
   /** The server closes the connection on its own (e.g. `server.close()`, idle timeout). */
   close(): void {
     this.current = nextState('server', SERVER_TRANSITIONS, this.current, 'close');
-  }
-
-  private onEvent(ev: DecoderEvent, actions: ServerAction[]): void {
-    if (ev.type === 'line') {
-      if (!ev.invalid) {
-        const t = ev.text;
-        if (t === 'ping') {
-          this.current = nextState('server', SERVER_TRANSITIONS, this.current, 'ping');
-          actions.push({ type: 'reply', data: PONG, to: 'ping' });
-          return;
-        }
-        if (t === 'disconnect' || t === 'shutdown') {
-          this.current = nextState('server', SERVER_TRANSITIONS, this.current, t);
-          actions.push({ type: t });
-          return;
-        }
-      }
-      this.current = nextState('server', SERVER_TRANSITIONS, this.current, 'line');
-      // A LineEvent already has the Command shape (lazy bytes, reason, length).
-      actions.push({ type: 'command', command: ev });
-    } else if (ev.type === 'overflow') {
-      this.current = nextState('server', SERVER_TRANSITIONS, this.current, 'line');
-      actions.push({
-        type: 'command',
-        command: { text: '', bytes: Buffer.alloc(0), invalid: true, reason: 'too-long', length: ev.length },
-      });
-    }
   }
 }

@@ -18,14 +18,15 @@ import {
   OnelineError,
   ServerSession,
   encodeLine,
-  encodeLines,
   resolveDecoderOptions,
   resolveLogger,
   type Command,
   type Logger,
   type Payload,
   type ResolvedLogger,
+  type ReplyAction,
   type ServerAction,
+  type ServerActionSink,
 } from '@socket-oneline/protocol';
 
 /** What a handler may return: nothing, one line, or several lines, each sent with LF. */
@@ -198,6 +199,13 @@ export class OnelineServer extends EventEmitter<OnelineServerEvents> {
       tls: options.tls,
     };
     this.log = resolveLogger(options.logger, options.verbose, 'oneline-server', console);
+    const untyped = this as EventEmitter;
+    untyped.on('newListener', (event: string | symbol) => {
+      if (event === 'command') this.commandListeners++;
+    });
+    untyped.on('removeListener', (event: string | symbol) => {
+      if (event === 'command') this.commandListeners--;
+    });
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     if (this.opts.tls !== undefined) {
       const t = tls.createServer({
@@ -282,12 +290,12 @@ export class OnelineServer extends EventEmitter<OnelineServerEvents> {
    *   `ERR_ONELINE_LF_IN_PAYLOAD` if the line contains LF.
    */
   send(line: Payload): void {
-    const data = encodeLine(line);
     const c = this.current;
     if (c === undefined || !c.writable) {
+      encodeLine(line); // a LF is reported first: it is the caller's bug either way
       throw new OnelineError('ERR_ONELINE_NOT_CONNECTED', 'send(): no client is connected');
     }
-    c.write(data);
+    c.sendLine(line);
   }
 
   /**
@@ -408,15 +416,18 @@ export class OnelineServer extends EventEmitter<OnelineServerEvents> {
 
   /** @internal */
   emitCommand(command: Command, conn: Connection): void {
-    if (this.listenerCount('command') > 0) this.emit('command', command, conn.info);
+    if (this.commandListeners > 0) this.emit('command', command, conn.info);
   }
+
+  // Counted once here rather than asking listenerCount() per command.
+  private commandListeners = 0;
 }
 
 /** One client connection: the socket, its session and the in-order executor. */
-class Connection {
+class Connection implements ServerActionSink {
   readonly info: ClientInfo;
   private readonly session: ServerSession;
-  private readonly queue: ServerAction[] = [];
+  private queue: ServerAction[] = [];
   private head = 0;
   private running = false;
   private waiting = false; // on a handler's promise
@@ -447,7 +458,7 @@ class Connection {
     s.on('data', (chunk: Buffer) => this.onData(chunk));
     s.on('end', () => this.onEnd());
     s.on('error', (err: NodeJS.ErrnoException) => this.onError(err));
-    s.on('close', () => this.onClose());
+    s.on('close', () => this.onSocketClose());
     s.on('drain', () => this.maybeResume());
     if (o.idleTimeout > 0) {
       s.setTimeout(o.idleTimeout, () => {
@@ -459,8 +470,36 @@ class Connection {
     }
   }
 
-  write(data: Buffer): void {
-    if (this.writable) this.socket.write(data);
+  // Text answers are gathered here and written once per executor run: one
+  // write for a whole pipelined chunk instead of one per response.
+  private out = '';
+
+  /**
+   * Queues one response line (LF added).
+   * @throws OnelineError `ERR_ONELINE_LF_IN_PAYLOAD`.
+   */
+  appendLine(line: Payload): void {
+    if (typeof line === 'string') {
+      if (line.indexOf('\n') !== -1) encodeLine(line); // throws the typed error
+      this.out += `${line}\n`;
+    } else {
+      const data = encodeLine(line);
+      this.flush();
+      if (this.writable) this.socket.write(data);
+    }
+  }
+
+  /** Sends a line now (server.send outside a handler) or with the current run. */
+  sendLine(line: Payload): void {
+    this.appendLine(line);
+    if (!this.running) this.flush();
+  }
+
+  private flush(): void {
+    if (this.out === '') return;
+    const out = this.out;
+    this.out = '';
+    if (this.writable) this.socket.write(out);
   }
 
   /** Ends the connection on the server's initiative (close(), shutdown). */
@@ -478,14 +517,86 @@ class Connection {
 
   private onData(chunk: Buffer): void {
     if (this.session.state !== 'serving') return; // after disconnect: discard
-    const actions = this.session.receive(chunk);
-    if (actions.length === 0) return;
-    if (this.head === this.queue.length) {
-      this.queue.length = 0;
-      this.head = 0;
+    this.running = true;
+    this.session.receiveTo(chunk, this); // calls onCommand/onReply/onClose below
+    if (!this.waiting) this.settle();
+  }
+
+  // ---- ServerActionSink: the session hands over each action as it decodes.
+  // While a handler's promise is pending, actions wait in the queue (only
+  // then are action objects allocated); otherwise they run at once.
+
+  /** @internal */
+  onCommand(command: Command): void {
+    if (this.waiting) {
+      this.queue.push({ type: 'command', command });
+      return;
     }
-    for (let i = 0; i < actions.length; i++) this.queue.push(actions[i]!);
-    if (!this.running) this.run();
+    if (this.ended) return;
+    if (this.runCommand(command)) this.wait();
+  }
+
+  /** @internal */
+  onReply(reply: ReplyAction): void {
+    if (this.waiting) this.queue.push(reply);
+    else this.out += `${reply.text}\n`;
+  }
+
+  /** @internal */
+  onClose(kind: 'disconnect' | 'shutdown'): void {
+    if (this.waiting) this.queue.push({ type: kind });
+    else this.closeFor(kind);
+  }
+
+  private closeFor(kind: 'disconnect' | 'shutdown'): void {
+    this.queue.length = 0;
+    this.head = 0;
+    this.release(kind);
+    this.finish();
+    if (kind === 'shutdown') this.server.stop('shutdown');
+  }
+
+  /** A handler went async: stop reading, send what is ready, wait for it. */
+  private wait(): void {
+    this.waiting = true;
+    this.pause();
+    this.flush(); // the client gets earlier answers while the handler works
+  }
+
+  /** Runs queued actions after a handler settled, until empty or async again. */
+  private drain(): void {
+    const q = this.queue;
+    while (this.head < q.length) {
+      const a = q[this.head++]!;
+      if (a.type === 'command') {
+        if (!this.ended && this.runCommand(a.command)) {
+          this.wait();
+          return;
+        }
+      } else if (a.type === 'reply') {
+        this.out += `${a.text}\n`;
+      } else if (a.type === 'disconnect' || a.type === 'shutdown') {
+        this.closeFor(a.type);
+        break;
+      }
+    }
+    this.settle();
+  }
+
+  /** Nothing is pending: flush and apply backpressure, or finish after EOF or close(). */
+  private settle(): void {
+    this.queue.length = 0;
+    this.head = 0;
+    this.running = false;
+    if (this.ended) return; // closeFor/finish already flushed
+    if (this.pendingFinish || this.eof) {
+      if (this.eof) this.release('client-closed');
+      this.finish();
+      return;
+    }
+    this.flush();
+    if (this.socket.writableNeedDrain) this.pause();
+    else this.maybeResume();
   }
 
   private onEnd(): void {
@@ -497,7 +608,7 @@ class Connection {
       }
     }
     this.eof = true;
-    if (!this.running) this.run();
+    if (!this.running) this.settle();
   }
 
   private eof = false;
@@ -510,7 +621,7 @@ class Connection {
     this.server.report(new OnelineError('ERR_ONELINE_SOCKET', `client socket error: ${err.message}`, { cause: err, origin: 'remote' }));
   }
 
-  private onClose(): void {
+  private onSocketClose(): void {
     clearTimeout(this.graceTimer);
     clearTimeout(this.handlerTimer);
     this.queue.length = 0;
@@ -525,59 +636,18 @@ class Connection {
     this.server.released(this, reason);
   }
 
-  /** Executes queued actions in order until the queue is empty or a handler is pending. */
-  private run(): void {
-    this.running = true;
-    const s = this.socket;
-    const q = this.queue;
-    s.cork();
-    try {
-      while (this.head < q.length) {
-        const a = q[this.head++]!;
-        if (a.type === 'command') {
-          if (this.runCommand(a.command)) {
-            this.waiting = true;
-            this.pause();
-            return; // resumed by the promise
-          }
-        } else if (a.type === 'reply') {
-          this.write(a.data);
-        } else if (a.type === 'disconnect' || a.type === 'shutdown') {
-          q.length = 0;
-          this.head = 0;
-          this.release(a.type);
-          this.finish();
-          if (a.type === 'shutdown') this.server.stop('shutdown');
-          return;
-        }
-      }
-      q.length = 0;
-      this.head = 0;
-      if (this.pendingFinish || this.eof) {
-        if (this.eof) this.release('client-closed');
-        this.finish();
-        return;
-      }
-      if (s.writableNeedDrain) this.pause();
-      else this.maybeResume();
-    } finally {
-      s.uncork();
-      if (!this.waiting) this.running = false;
-    }
-  }
-
   /** Runs the handler; returns true if it went async (the executor must wait). */
   private runCommand(command: Command): boolean {
     const server = this.server;
     server.emitCommand(command, this);
     const gen = ++this.generation;
     const reply: Reply = (line) => {
-      const data = encodeLine(line); // throws ERR_ONELINE_LF_IN_PAYLOAD to the handler
       if (gen !== this.generation) {
+        encodeLine(line); // still report a LF to the caller
         server.log.warn({}, 'reply() after the handler finished or timed out: dropped');
         return;
       }
-      this.write(data);
+      this.appendLine(line); // throws ERR_ONELINE_LF_IN_PAYLOAD to the handler
     };
     let result: HandlerResult | Promise<HandlerResult>;
     try {
@@ -602,12 +672,7 @@ class Connection {
       if (ok) this.writeResult(value as HandlerResult);
       else server.report(value as OnelineError);
       this.waiting = false;
-      this.running = false;
-      if (this.pendingFinish) {
-        this.finish();
-        return;
-      }
-      this.run();
+      this.drain();
     };
     if (timeout > 0) {
       this.handlerTimer = setTimeout(
@@ -624,18 +689,22 @@ class Connection {
 
   private writeResult(result: HandlerResult): void {
     if (result === undefined || result === null) return;
-    let data: Buffer;
     try {
-      data = typeof result === 'string' || result instanceof Uint8Array ? encodeLine(result) : encodeLines(result as readonly Payload[]);
+      if (typeof result === 'string' || result instanceof Uint8Array) {
+        this.appendLine(result);
+      } else {
+        // Check every line first: an array with a bad line sends nothing.
+        const lines = result as readonly Payload[];
+        for (const l of lines) if (typeof l === 'string' ? l.indexOf('\n') !== -1 : l.indexOf(0x0a) !== -1) encodeLine(l);
+        for (const l of lines) this.appendLine(l);
+      }
     } catch (err) {
       this.server.report(
         err instanceof OnelineError
           ? new OnelineError(err.code, `handler result refused: ${err.message}`, { cause: err })
           : toHandlerError(err, 'returned an unusable result'),
       );
-      return;
     }
-    this.write(data);
   }
 
   private pause(): void {
@@ -651,6 +720,7 @@ class Connection {
   /** Flush, FIN, then keep reading (discarding) until the client closes, bounded by closeGrace. */
   private finish(): void {
     if (this.ended) return;
+    this.flush();
     this.ended = true;
     this.pendingFinish = false;
     const s = this.socket;
