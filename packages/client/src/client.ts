@@ -255,7 +255,12 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
         if (wasHandshake) finish(session.error);
       });
       socket.on('error', (err: NodeJS.ErrnoException) => {
-        const e = mapSocketError(err, this.where);
+        // A reset during the handshake is how a busy server's refusal can
+        // arrive when it closed before reading our ping.
+        const e =
+          !settled && session.state === 'handshake' && (err.code === 'ECONNRESET' || err.code === 'EPIPE')
+            ? new OnelineError('ERR_ONELINE_BUSY', `${this.where} reset the connection during the handshake: it is serving another client`, { cause: err })
+            : mapSocketError(err, this.where);
         if (!settled) {
           finish(e);
           return;

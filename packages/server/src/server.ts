@@ -67,7 +67,7 @@ export interface OnelineServerOptions {
   maxLineLength?: number;
   /** Strip one CR before the LF. @defaultValue true */
   stripCR?: boolean;
-  /** Drop a client that has sent nothing for this many ms; 0 turns it off. @defaultValue 0 (off) */
+  /** Drop a client that has not completed a command for this many ms (bytes of an unfinished line do not count, so a client dribbling bytes is dropped too); 0 turns it off. @defaultValue 0 (off) */
   idleTimeout?: number;
   /** Give up on a handler whose promise has not settled after this many ms (reported as an error; the next command is served); 0 turns it off. @defaultValue 0 (off) */
   handlerTimeout?: number;
@@ -166,6 +166,8 @@ export class OnelineServer extends EventEmitter<OnelineServerEvents> {
   /** Resolves once the server has stopped: after a `shutdown` command or {@link close}. Never rejects. */
   readonly closed: Promise<void>;
   private bound: net.AddressInfo | undefined;
+  // Connections turned away as busy, until their close completes.
+  private readonly rejected = new Set<net.Socket>();
   // TLS sockets between TCP accept and the end of their handshake.
   private readonly handshaking = new Map<string, net.Socket>();
 
@@ -356,6 +358,7 @@ export class OnelineServer extends EventEmitter<OnelineServerEvents> {
     });
     for (const raw of this.handshaking.values()) raw.destroy();
     this.handshaking.clear();
+    for (const r of this.rejected) r.destroy();
     this.current?.end(reason);
   }
 
@@ -373,9 +376,15 @@ export class OnelineServer extends EventEmitter<OnelineServerEvents> {
     if (this.current === undefined && this.state === 'listening') return false;
     const who = { remoteAddress: socket.remoteAddress ?? '', remotePort: socket.remotePort ?? 0 };
     this.log.warn({ remote: `${who.remoteAddress}:${who.remotePort}` }, 'busy: connection turned away');
-    // Closed at once, without data: the client's handshake fails fast.
+    // Closed at once, without data: the client's handshake fails fast. End
+    // with a FIN and drain what the client already sent (its `ping`): closing
+    // with unread bytes would send a reset, which clients report less clearly.
     socket.on('error', () => undefined);
-    socket.destroy();
+    this.rejected.add(socket);
+    socket.once('close', () => this.rejected.delete(socket));
+    socket.end();
+    socket.resume();
+    socket.setTimeout(1000, () => socket.destroy());
     this.emit('busy', who);
     return true;
   }
@@ -461,13 +470,27 @@ class Connection implements ServerActionSink {
     s.on('close', () => this.onSocketClose());
     s.on('drain', () => this.maybeResume());
     if (o.idleTimeout > 0) {
-      s.setTimeout(o.idleTimeout, () => {
-        this.server.log.info({ ms: o.idleTimeout }, 'idle timeout');
-        this.release('idle-timeout');
-        this.session.close();
-        this.destroyNow();
-      });
+      // Our own timer rather than socket.setTimeout: only complete commands
+      // count as activity, so a client dribbling bytes (slowloris) is dropped too.
+      this.idleTimer = setTimeout(() => this.onIdle(), o.idleTimeout);
     }
+  }
+
+  private idleTimer: NodeJS.Timeout | undefined;
+  private active = false; // a complete line arrived since the idle timer was armed
+
+  private onIdle(): void {
+    const ms = this.server.options.idleTimeout;
+    if (this.active || this.waiting) {
+      // Busy on our side, or the client was active: arm again.
+      this.active = false;
+      this.idleTimer?.refresh();
+      return;
+    }
+    this.server.log.info({ ms }, 'idle timeout: no complete command');
+    this.release('idle-timeout');
+    if (this.session.state === 'serving') this.session.close();
+    this.destroyNow();
   }
 
   // Text answers are gathered here and written once per executor run: one
@@ -528,6 +551,7 @@ class Connection implements ServerActionSink {
 
   /** @internal */
   onCommand(command: Command): void {
+    this.active = true;
     if (this.waiting) {
       this.queue.push({ type: 'command', command });
       return;
@@ -538,6 +562,7 @@ class Connection implements ServerActionSink {
 
   /** @internal */
   onReply(reply: ReplyAction): void {
+    this.active = true;
     if (this.waiting) this.queue.push(reply);
     else this.out += `${reply.text}\n`;
   }
@@ -622,6 +647,7 @@ class Connection implements ServerActionSink {
   }
 
   private onSocketClose(): void {
+    clearTimeout(this.idleTimer);
     clearTimeout(this.graceTimer);
     clearTimeout(this.handlerTimer);
     this.queue.length = 0;
@@ -724,7 +750,7 @@ class Connection implements ServerActionSink {
     this.ended = true;
     this.pendingFinish = false;
     const s = this.socket;
-    s.setTimeout(0);
+    clearTimeout(this.idleTimer);
     s.end();
     // Keep draining so unread client bytes cannot turn our close into a reset
     // that would discard responses still in flight.
