@@ -14,6 +14,7 @@ export {
   type DisconnectReason,
   type ClientInfo,
 } from './server.js';
+export { serverChannels } from './diagnostics.js';
 export {
   OnelineError,
   isOnelineError,

@@ -14,6 +14,7 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
+import { serverChannels } from './diagnostics.js';
 import {
   OnelineError,
   ServerSession,
@@ -320,6 +321,7 @@ export class OnelineServer extends EventEmitter<OnelineServerEvents> {
   /** @internal Reports an error: logged, and emitted if anyone listens. */
   report(err: OnelineError): void {
     this.log.error({ code: err.code }, err.message);
+    if (serverChannels.error.hasSubscribers) serverChannels.error.publish({ server: this, error: err });
     if (this.listenerCount('error') > 0) this.emit('error', err);
   }
 
@@ -327,6 +329,7 @@ export class OnelineServer extends EventEmitter<OnelineServerEvents> {
   released(conn: Connection, reason: DisconnectReason): void {
     if (this.current === conn) this.current = undefined;
     this.log.info({ remote: `${conn.info.remoteAddress}:${conn.info.remotePort}`, reason }, 'client left');
+    if (serverChannels.disconnect.hasSubscribers) serverChannels.disconnect.publish({ server: this, client: conn.info, reason });
     this.emit('disconnect', conn.info, reason);
   }
 
@@ -372,21 +375,33 @@ export class OnelineServer extends EventEmitter<OnelineServerEvents> {
     this.resolveClosed();
   }
 
-  private busy(socket: net.Socket): boolean {
+  private busy(socket: net.Socket, rawTls = false): boolean {
     if (this.current === undefined && this.state === 'listening') return false;
     const who = { remoteAddress: socket.remoteAddress ?? '', remotePort: socket.remotePort ?? 0 };
     this.log.warn({ remote: `${who.remoteAddress}:${who.remotePort}` }, 'busy: connection turned away');
+    socket.on('error', () => undefined);
+    if (rawTls) {
+      // Before any TLS work: the TLS layer owns this socket's events, so it
+      // is simply closed (the client's handshake fails at once).
+      socket.destroy();
+      this.announceBusy(who);
+      return true;
+    }
     // Closed at once, without data: the client's handshake fails fast. End
     // with a FIN and drain what the client already sent (its `ping`): closing
     // with unread bytes would send a reset, which clients report less clearly.
-    socket.on('error', () => undefined);
     this.rejected.add(socket);
     socket.once('close', () => this.rejected.delete(socket));
     socket.end();
     socket.resume();
     socket.setTimeout(1000, () => socket.destroy());
-    this.emit('busy', who);
+    this.announceBusy(who);
     return true;
+  }
+
+  private announceBusy(who: { remoteAddress: string; remotePort: number }): void {
+    if (serverChannels.busy.hasSubscribers) serverChannels.busy.publish({ server: this, ...who });
+    this.emit('busy', who);
   }
 
   private onPlain(socket: net.Socket): void {
@@ -395,7 +410,7 @@ export class OnelineServer extends EventEmitter<OnelineServerEvents> {
   }
 
   private onRawConnection(raw: net.Socket): void {
-    if (this.busy(raw)) return;
+    if (this.busy(raw, true)) return;
     // The slot is taken when the handshake completes; until then the socket is
     // tracked so close() can end it (a failed peer may never finish it).
     this.handshaking.set(`${raw.remoteAddress}:${raw.remotePort}`, raw);
@@ -419,12 +434,14 @@ export class OnelineServer extends EventEmitter<OnelineServerEvents> {
     this.current = conn;
     this.track(conn);
     this.log.info({ remote: `${conn.info.remoteAddress}:${conn.info.remotePort}`, tls: isTls }, 'client connected');
+    if (serverChannels.connect.hasSubscribers) serverChannels.connect.publish({ server: this, client: conn.info });
     this.emit('connect', conn.info);
     conn.start();
   }
 
   /** @internal */
   emitCommand(command: Command, conn: Connection): void {
+    if (serverChannels.command.hasSubscribers) serverChannels.command.publish({ server: this, client: conn.info, command });
     if (this.commandListeners > 0) this.emit('command', command, conn.info);
   }
 
