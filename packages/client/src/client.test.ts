@@ -131,6 +131,35 @@ describe('OnelineClient against our server', () => {
   });
 });
 
+describe('OnelineClient backpressure', () => {
+  it('stops reading past maxQueuedLines while nobody reads, then delivers every line in order', async () => {
+    const n = 50_000;
+    const port = await rawOnelineServer((_line, sock) => {
+      const burst = Array.from({ length: n }, (_, i) => `line ${i}`).join('\n');
+      sock.write(`${burst}\n`);
+    });
+    const c = client({ port, maxQueuedLines: 100 });
+    await c.connect();
+    c.send('go');
+    // Give the server time to push what the kernel accepts; the client must not take it all.
+    let last = -1;
+    for (let i = 0; i < 100 && c.queuedLines !== last; i++) {
+      last = c.queuedLines;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(c.queuedLines).toBeGreaterThan(0);
+    expect(c.queuedLines).toBeLessThan(n); // paused well before the end (one socket read past the mark at most)
+    const got = await c.recv(); // reading resumes the socket
+    expect(got.text).toBe('line 0');
+    let i = 1;
+    for (; i < n; i++) {
+      const line = await c.recv({ timeout: 5000 });
+      if (line.text !== `line ${i}`) break;
+    }
+    expect(i).toBe(n);
+  });
+});
+
 describe('OnelineClient errors', () => {
   it('refused: nothing listening gives ERR_ONELINE_REFUSED', async () => {
     const port = await closedPort();

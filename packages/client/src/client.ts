@@ -157,6 +157,11 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
     this.log = resolveLogger(options.logger, options.verbose, 'oneline-client', console);
   }
 
+  /** Response lines received and not yet read (reading pauses above `maxQueuedLines`). */
+  get queuedLines(): number {
+    return this.session?.queued ?? 0;
+  }
+
   /** True once the handshake completed and until the connection closes or a close starts. */
   get connected(): boolean {
     return this.session?.state === 'ready';
