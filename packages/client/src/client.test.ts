@@ -141,7 +141,8 @@ describe('OnelineClient backpressure', () => {
     const c = client({ port, maxQueuedLines: 100 });
     await c.connect();
     c.send('go');
-    // Give the server time to push what the kernel accepts; the client must not take it all.
+    // Wait for lines to arrive, then for the count to settle: the client must not take them all.
+    for (let i = 0; i < 250 && c.queuedLines === 0; i++) await new Promise((r) => setTimeout(r, 20));
     let last = -1;
     for (let i = 0; i < 100 && c.queuedLines !== last; i++) {
       last = c.queuedLines;

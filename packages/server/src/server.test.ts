@@ -374,12 +374,14 @@ describe('OnelineServer backpressure', () => {
     const n = 1_000_000;
     const payload = Buffer.from('cmd01\n'.repeat(n));
     c.socket.write(payload);
-    // Wait until the server stops making progress (it paused reading).
+    // Wait until the server has started, then until it stops making progress (it paused reading).
+    for (let i = 0; i < 250 && handled === 0; i++) await new Promise((r) => setTimeout(r, 20));
     let last = -1;
     for (let i = 0; i < 200 && handled !== last; i++) {
       last = handled;
       await new Promise((r) => setTimeout(r, 50));
     }
+    expect(handled).toBeGreaterThan(0);
     expect(handled).toBe(last); // stalled: not still reading
     expect(handled).toBeLessThan(n); // it did not swallow the whole stream
     // Now read: every response arrives, in order.
