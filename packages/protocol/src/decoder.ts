@@ -238,7 +238,7 @@ export class LineDecoder {
         } else {
           this.pending.push(buf.subarray(start, lf));
           const joined = Buffer.concat(this.pending, total);
-          out.push(this.line(joined, 0, total, false));
+          out.push(this.line(joined, 0, total, isAscii(joined)));
         }
         this.pending = [];
         this.pendingLength = 0;
