@@ -88,6 +88,22 @@ const fixtures: Fixture[] = [
     expected: [line('ok'), { type: 'incomplete', hex: '', text: '', invalid: false, length: 7, tooLong: true }],
   },
   { name: 'no input gives no events', input: Buffer.alloc(0), expected: [] },
+  {
+    name: 'long lines (the one-pass path): ASCII, multi-byte, a real U+FFFD, invalid bytes, CR LF',
+    input: Buffer.concat([
+      Buffer.from(`${'a'.repeat(300)}\n`),
+      Buffer.from(`${'é'.repeat(150)}\n`),
+      Buffer.from(`${'b'.repeat(280)}\uFFFD\r\n`),
+      Buffer.from('c'.repeat(270)),
+      Buffer.from([0xff, 0x0a]),
+    ]),
+    expected: [
+      line('a'.repeat(300)),
+      line('é'.repeat(150)),
+      line(`${'b'.repeat(280)}\uFFFD`),
+      line('c'.repeat(270), Buffer.concat([Buffer.from('c'.repeat(270)), Buffer.from([0xff])]), true),
+    ],
+  },
 ];
 
 describe('LineDecoder fixtures under every chunking', () => {

@@ -26,6 +26,8 @@ const EMPTY = Buffer.alloc(0);
 // V8 copies substrings shorter than 13 characters and makes longer ones views
 // of their parent; below this length a slice never retains the chunk string.
 const SLICE_MAX = 13;
+// From this length on, a line is decoded in one pass (see feed()).
+const LONG_LINE = 256;
 
 
 /** Options of {@link LineDecoder}. */
@@ -253,6 +255,10 @@ export class LineDecoder {
         if (str !== undefined && len < SLICE_MAX) {
           const end = this.stripCR && len > 0 && str.charCodeAt(lf - 1) === CR ? lf - 1 : lf;
           out.push(new DecodedLine(buf, start, end, str.slice(start, end), false));
+        } else if (len >= LONG_LINE && ascii === undefined) {
+          // Long line: decode and validate in one pass (utf8Slice, then a
+          // cheap U+FFFD check) rather than an ASCII scan plus a copy.
+          out.push(this.line(buf, start, lf, false));
         } else {
           ascii ??= isAscii(buf);
           out.push(this.line(buf, start, lf, ascii));
