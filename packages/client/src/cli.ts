@@ -67,6 +67,8 @@ export interface CliIO {
   stdin: Readable & { isTTY?: boolean };
   stdout: Writable;
   stderr: Writable;
+  /** What `--version` prints (the bin passes its package's version). */
+  version?: string;
 }
 
 class UsageError extends Error {}
@@ -94,20 +96,6 @@ function int(name: string, v: string | undefined, min: number): number | undefin
   const n = Number(v);
   if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min}, got '${v}'`);
   return n;
-}
-
-function version(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', `file://${__filename_or_url()}`), 'utf8')) as { version: string };
-    return pkg.version;
-  } catch {
-    return 'unknown';
-  }
-}
-
-// Works both compiled to ESM (bin) and transformed to CommonJS (tests).
-function __filename_or_url(): string {
-  return typeof __filename === 'string' ? __filename : process.argv[1] ?? '';
 }
 
 /**
@@ -154,7 +142,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     return EXIT.ok;
   }
   if (v.version === true) {
-    out(version());
+    out(io.version ?? 'unknown');
     return EXIT.ok;
   }
   quiet = v.quiet === true;

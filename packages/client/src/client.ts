@@ -104,8 +104,6 @@ function mapSocketError(err: NodeJS.ErrnoException, where: string): OnelineError
   return new OnelineError('ERR_ONELINE_SOCKET', `connection to ${where} failed: ${err.message}`, { cause: err });
 }
 
-const noopLines: ResponseLine[] = [];
-
 type CollectMode = { lines: number } | { until: (l: ResponseLine) => boolean } | { barrier: true };
 
 /**
@@ -254,18 +252,22 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
         }
         if (session.queued > o.maxQueuedLines) socket.pause();
       });
-      socket.on('end', () => {
-        const wasHandshake = session.state === 'handshake' || session.state === 'connecting';
+      // The stream ended before the handshake completed: the session says why
+      // (a busy server closes at once, by FIN or, if our ping was unread, by reset).
+      const endedEarly = () => {
         session.ended();
-        if (wasHandshake) finish(session.error);
+        finish(session.error ?? new OnelineError('ERR_ONELINE_CLOSED', `${this.where} closed the connection`));
+      };
+      socket.on('end', () => {
+        if (settled) session.ended();
+        else endedEarly();
       });
       socket.on('error', (err: NodeJS.ErrnoException) => {
-        // A reset during the handshake is how a busy server's refusal can
-        // arrive when it closed before reading our ping.
-        const e =
-          !settled && session.state === 'handshake' && (err.code === 'ECONNRESET' || err.code === 'EPIPE')
-            ? new OnelineError('ERR_ONELINE_BUSY', `${this.where} reset the connection during the handshake: it is serving another client`, { cause: err })
-            : mapSocketError(err, this.where);
+        if (!settled && session.state === 'handshake' && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) {
+          endedEarly();
+          return;
+        }
+        const e = mapSocketError(err, this.where);
         if (!settled) {
           finish(e);
           return;
@@ -275,7 +277,7 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
         if (this.listenerCount('error') > 0) this.emit('error', e);
       });
       socket.on('close', () => {
-        if (!settled) finish(new OnelineError('ERR_ONELINE_BUSY', `${this.where} closed the connection during the handshake: it is serving another client`));
+        if (!settled) endedEarly();
         session.ended();
         if (this.socket === socket) {
           this.socket = undefined;
@@ -332,7 +334,7 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
     } catch (err) {
       return Promise.reject(err);
     }
-    if (options.lines === 0) return Promise.resolve(noopLines.slice());
+    if (options.lines === 0) return Promise.resolve([]);
     const mode: CollectMode =
       options.barrier === true ? { barrier: true } : options.until !== undefined ? { until: options.until } : { lines: options.lines ?? 1 };
     return this.collect(session, mode, options, true, 'request()');

@@ -47,7 +47,7 @@ describe('ServerSession', () => {
     expect(first?.type === 'command' && first.command.length).toBe(7);
   });
 
-  it('does not treat an undecodable or CR-terminated built-in specially unless it decodes to the name', () => {
+  it('matches built-ins exactly after CR stripping: other spellings go to the user', () => {
     const s = new ServerSession();
     expect(s.receive(Buffer.from('ping\r\n PING\nping \n')).map(summary)).toEqual([
       'reply:pong\n',

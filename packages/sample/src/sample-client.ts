@@ -82,24 +82,23 @@ export class StoryClient {
     });
   }
 
-  async disconnect(): Promise<void> {
-    this.record({ who: this.name, dir: '->', line: 'disconnect' });
-    const t0 = performance.now();
-    try {
-      await this.client.disconnect();
-    } catch (err) {
-      throw new StoryError(`${this.name}: disconnect: expected the server to close the connection, got: ${describeFailure(err)}`);
-    }
-    this.record({ who: this.name, dir: '**', line: 'server closed the connection', rttMs: performance.now() - t0 });
+  /** Sends `disconnect` and waits for the server to close the connection. */
+  disconnect(): Promise<void> {
+    return this.goodbye('disconnect');
   }
 
-  async shutdown(): Promise<void> {
-    this.record({ who: this.name, dir: '->', line: 'shutdown' });
+  /** Sends `shutdown` and waits for the server to close the connection. */
+  shutdown(): Promise<void> {
+    return this.goodbye('shutdown');
+  }
+
+  private async goodbye(kind: 'disconnect' | 'shutdown'): Promise<void> {
+    this.record({ who: this.name, dir: '->', line: kind });
     const t0 = performance.now();
     try {
-      await this.client.shutdown();
+      await this.client[kind]();
     } catch (err) {
-      throw new StoryError(`${this.name}: shutdown: expected the server to close the connection, got: ${describeFailure(err)}`);
+      throw new StoryError(`${this.name}: ${kind}: expected the server to close the connection, got: ${describeFailure(err)}`);
     }
     this.record({ who: this.name, dir: '**', line: 'server closed the connection', rttMs: performance.now() - t0 });
   }

@@ -63,7 +63,7 @@ describe('sample answers', () => {
     expect(sampleAnswer({ text: '', invalid: true })).toBe('nak - unknown cmd');
   });
 
-  it('the in-process sample server logs each command unless quiet', async () => {
+  it('the in-process sample server logs each command it answers', async () => {
     const logged: string[] = [];
     const server = createSampleServer({ log: (l) => logged.push(l) });
     cleanups.push(() => server.close());
