@@ -23,7 +23,7 @@ export {
   type IncompleteEvent,
 } from './decoder.js';
 export { encodeLine, encodeLines, type Payload } from './encoder.js';
-export { nextState, type Role, type TransitionTable } from './fsm.js';
+export { nextState, compileTable, illegalTransition, type Role, type TransitionTable, type CompiledState } from './fsm.js';
 export {
   ServerSession,
   SERVER_TRANSITIONS,

@@ -51,7 +51,7 @@ import { LineDecoder, type DecoderEvent, type LineDecoderOptions, type Incomplet
 import { encodeLine, type Payload } from './encoder.js';
 import { OnelineError } from './errors.js';
 import { Fifo } from './fifo.js';
-import { nextState, type TransitionTable } from './fsm.js';
+import { compileTable, illegalTransition, type CompiledState, type TransitionTable } from './fsm.js';
 
 /** States of {@link ServerSession} (see the table in the file header). */
 export type ServerState =
@@ -115,6 +115,11 @@ export const SERVER_TRANSITIONS: TransitionTable<ServerState, ServerEvent> = Obj
   closed: { close: 'closed', gone: 'closed' },
   error: { done: 'error', close: 'error', gone: 'error' },
 });
+
+const SERVER_EVENTS: readonly ServerEvent[] = ['data', 'eof', 'run', 'done', 'disconnect', 'shutdown', 'close', 'finish', 'gone', 'send'];
+type Node = CompiledState<ServerState, ServerEvent>;
+// The table, compiled once into linked nodes: `node.on.run` is the table's cell.
+const NODES = compileTable(SERVER_TRANSITIONS, SERVER_EVENTS);
 
 /** The built-in command names, handled by the server itself. */
 export const BUILTIN_COMMANDS = Object.freeze(['ping', 'disconnect', 'shutdown'] as const);
@@ -198,7 +203,7 @@ function positiveInt(name: string, v: number): number {
 
 /** Server-side protocol logic for one connection. Pure: no I/O, no timers. */
 export class ServerSession {
-  private current: ServerState = 'open';
+  private node: Node = NODES.open;
   private readonly decoder: LineDecoder;
   /** The effective high-water mark for output bytes. */
   readonly writeHighWaterMark: number;
@@ -230,18 +235,18 @@ export class ServerSession {
 
   /** The current state. */
   get state(): ServerState {
-    return this.current;
+    return this.node.name;
   }
 
   /** True while the session serves its client (the slot is held): open, running or half-closed. */
   get serving(): boolean {
-    const s = this.current;
+    const s = this.node.name;
     return s === 'open' || s === 'running' || s === 'half-closed' || s === 'half-closed-running';
   }
 
   /** True while a handler is in progress. */
   get handling(): boolean {
-    const s = this.current;
+    const s = this.node.name;
     return s === 'running' || s === 'half-closed-running' || s === 'closing-running';
   }
 
@@ -251,7 +256,7 @@ export class ServerSession {
    * drained and discarded, so unread input cannot turn the close into a reset).
    */
   get wantsData(): boolean {
-    const s = this.current;
+    const s = this.node.name;
     if (s === 'open' || s === 'running') return this.queued < this.maxQueuedBytes;
     return s === 'closing' || s === 'closing-running' || s === 'ended';
   }
@@ -280,8 +285,10 @@ export class ServerSession {
     return this.steps;
   }
 
-  private to(event: ServerEvent): void {
-    this.current = nextState('server', SERVER_TRANSITIONS, this.current, event);
+  /** Takes a transition: `next` is the current node's cell for `event` (`this.node.on[event]`). */
+  private go(next: Node | null, event: ServerEvent): void {
+    if (next === null) throw illegalTransition('server', this.node.name, event);
+    this.node = next;
   }
 
   /**
@@ -289,8 +296,8 @@ export class ServerSession {
    * @throws OnelineError `ERR_ONELINE_ILLEGAL_TRANSITION` after end of input or once the connection is over.
    */
   receive(chunk: Uint8Array): void {
-    this.to('data');
-    const s = this.current;
+    this.go(this.node.on.data, 'data');
+    const s = this.node.name;
     if (s !== 'open' && s !== 'running') return;
     const q = this.queue.tail;
     const from = q.length;
@@ -312,7 +319,7 @@ export class ServerSession {
    */
   receiveEnd(): IncompleteEvent | undefined {
     const wasServing = this.serving;
-    this.to('eof');
+    this.go(this.node.on.eof, 'eof');
     const [tail] = this.decoder.end();
     return wasServing && tail?.type === 'incomplete' ? tail : undefined;
   }
@@ -323,13 +330,13 @@ export class ServerSession {
    */
   next(): Command | ServerStep {
     for (;;) {
-      const s = this.current;
+      const s = this.node.name;
       if (s === 'open' || s === 'half-closed') {
         if (this.outputBytes > this.writeHighWaterMark) return 'paused';
         const ev = this.queue.shift();
         if (ev === undefined) {
           if (s === 'open') return 'read';
-          this.to('close'); // half-closed and everything answered: the client is done
+          this.go(this.node.on.close, 'close'); // half-closed and everything answered: the client is done
           continue;
         }
         this.queued -= (ev.type === 'line' ? ev.length : 0) + QUEUED_ITEM_OVERHEAD;
@@ -337,27 +344,27 @@ export class ServerSession {
           if (!ev.invalid) {
             const t = ev.text;
             if (t === 'ping') {
-              this.to('send');
+              this.go(this.node.on.send, 'send');
               this.appendText(PONG);
               continue;
             }
             if (t === 'disconnect' || t === 'shutdown') {
-              this.to(t);
+              this.go(this.node.on[t], t);
               this.dropQueue();
               return t;
             }
           }
-          this.to('run');
+          this.go(this.node.on.run, 'run');
           return ev;
         }
         // The decoder only queues lines and overflows.
-        this.to('run');
+        this.go(this.node.on.run, 'run');
         return new TooLongCommand(ev.length);
       }
       if (s === 'running' || s === 'half-closed-running' || s === 'closing-running') return 'handling';
       if (s === 'closing') {
         if (this.outputBytes > 0) return 'flushing';
-        this.to('finish');
+        this.go(this.node.on.finish, 'finish');
         return 'end';
       }
       return s; // 'ended' | 'closed' | 'error'
@@ -366,13 +373,13 @@ export class ServerSession {
 
   /** The handler of the command from {@link next} settled (however it ended). */
   done(): void {
-    this.to('done');
+    this.go(this.node.on.done, 'done');
     this.steps++;
   }
 
   /** True when {@link send} is allowed now (serving, or a handler is still running while closing). */
   get canSend(): boolean {
-    return SERVER_TRANSITIONS[this.current].send !== undefined;
+    return this.node.on.send !== null;
   }
 
   /**
@@ -385,7 +392,7 @@ export class ServerSession {
     if (typeof line === 'string') {
       if (line.indexOf('\n') !== -1) encodeLine(line); // throws the typed error
       this.checkSend();
-      this.to('send');
+      this.go(this.node.on.send, 'send');
       if (line.length >= TEXT_CHUNK) {
         this.flushText();
         this.pushPart(encodeLine(line));
@@ -395,7 +402,7 @@ export class ServerSession {
     } else {
       const data = encodeLine(line); // throws for a LF
       this.checkSend();
-      this.to('send');
+      this.go(this.node.on.send, 'send');
       this.flushText();
       this.pushPart(data);
     }
@@ -404,7 +411,7 @@ export class ServerSession {
 
   private checkSend(): void {
     if (!this.canSend) {
-      throw new OnelineError('ERR_ONELINE_NOT_CONNECTED', `cannot send: the connection is ${this.current}`);
+      throw new OnelineError('ERR_ONELINE_NOT_CONNECTED', `cannot send: the connection is ${this.node.name}`);
     }
   }
 
@@ -474,13 +481,13 @@ export class ServerSession {
    * finish, and everything produced is written before the FIN.
    */
   close(): void {
-    this.to('close');
+    this.go(this.node.on.close, 'close');
     this.dropQueue();
   }
 
   /** The socket closed. Queued commands and unwritten output are dropped. */
   gone(): void {
-    this.to('gone');
+    this.go(this.node.on.gone, 'gone');
     this.dropQueue();
     this.parts.clear();
     this.partsBytes = 0;

@@ -60,6 +60,7 @@ export interface CallTarget {
 /** One handler invocation: its reply function and its lazily made AbortController. */
 export class HandlerCall implements HandlerContext {
   private controller: AbortController | undefined;
+  private abortReason: OnelineError | undefined;
   private live = true;
   readonly reply: Reply;
 
@@ -75,7 +76,12 @@ export class HandlerCall implements HandlerContext {
   }
 
   get signal(): AbortSignal {
-    return (this.controller ??= new AbortController()).signal;
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      // First looked at after the abort (e.g. in a late callback): aborted already.
+      if (this.abortReason !== undefined) this.controller.abort(this.abortReason);
+    }
+    return this.controller.signal;
   }
 
   get client(): ClientInfo {
@@ -90,6 +96,7 @@ export class HandlerCall implements HandlerContext {
   /** Gives up on the handler: aborts its signal (if it was made) and drops later replies. */
   abort(reason: OnelineError): void {
     this.live = false;
+    this.abortReason ??= reason;
     this.controller?.abort(reason);
   }
 }

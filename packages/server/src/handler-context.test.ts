@@ -1,0 +1,130 @@
+import net from 'node:net';
+import type { HandlerContext } from './server.js';
+import { cleanup, connectRaw, startServer, waitFor, withTimeout } from './test-support/harness.js';
+
+afterEach(cleanup);
+
+/** Counts writes made by the server on the socket whose peer is `client`. */
+function countServerWrites(client: net.Socket): { count: () => number; restore: () => void } {
+  const original = net.Socket.prototype.write;
+  let n = 0;
+  const spy = jest.spyOn(net.Socket.prototype, 'write').mockImplementation(function (this: net.Socket, ...args: unknown[]) {
+    if (this.remotePort === client.localPort && this.localPort === client.remotePort) n++;
+    return (original as (...a: unknown[]) => boolean).apply(this, args);
+  });
+  return { count: () => n, restore: () => spy.mockRestore() };
+}
+
+describe('handler context', () => {
+  it('gives every handler the client info and a reply function equal to its second argument', async () => {
+    const seen: [string, boolean][] = [];
+    const server = await startServer({
+      handler: (_cmd, reply, ctx) => {
+        seen.push([ctx.client.remoteAddress, ctx.reply === reply]);
+        ctx.reply('via context');
+      },
+    });
+    const c = await connectRaw(server.port);
+    c.send('x\n');
+    expect(await c.waitLines(1)).toEqual(['via context']);
+    expect(seen).toEqual([['127.0.0.1', true]]);
+  });
+
+  it('aborts the signal of a running handler on handlerTimeout with ERR_ONELINE_TIMEOUT', async () => {
+    let ctxSeen: HandlerContext | undefined;
+    const server = await startServer({
+      handlerTimeout: 50,
+      handler: (cmd, _reply, ctx) => {
+        if (cmd.text !== 'hang') return 'ok';
+        ctxSeen = ctx;
+        return new Promise<never>(() => undefined);
+      },
+    });
+    server.on('error', () => undefined);
+    const c = await connectRaw(server.port);
+    c.send('hang\nnext\n');
+    expect(await c.waitLines(1)).toEqual(['ok']);
+    expect(ctxSeen?.signal.aborted).toBe(true);
+    expect(ctxSeen?.signal.reason).toMatchObject({ code: 'ERR_ONELINE_TIMEOUT' });
+  });
+
+  it('aborts the signal of a running handler when its client resets, with ERR_ONELINE_CLOSED', async () => {
+    let ctxSeen: HandlerContext | undefined;
+    const server = await startServer({
+      handler: (_cmd, _reply, ctx) => {
+        ctxSeen = ctx;
+        return new Promise<never>(() => undefined);
+      },
+    });
+    const c = await connectRaw(server.port);
+    c.send('hang\n');
+    await waitFor(() => ctxSeen !== undefined, 2000, 'handler');
+    const signal = ctxSeen!.signal;
+    const aborted = new Promise((r) => signal.addEventListener('abort', r));
+    c.socket.resetAndDestroy();
+    await withTimeout(aborted, 2000, 'abort');
+    expect(signal.reason).toMatchObject({ code: 'ERR_ONELINE_CLOSED' });
+    await waitFor(() => !server.hasClient, 2000, 'slot freed');
+  });
+
+  it('does not abort the signal of a handler that settled normally', async () => {
+    const signals: AbortSignal[] = [];
+    const server = await startServer({
+      handler: async (_cmd, _reply, ctx) => {
+        signals.push(ctx.signal);
+        return 'ok';
+      },
+    });
+    const c = await connectRaw(server.port);
+    c.send('a\n');
+    expect(await c.waitLines(1)).toEqual(['ok']);
+    c.socket.destroy();
+    await waitFor(() => !server.hasClient, 2000, 'slot freed');
+    expect(signals[0]?.aborted).toBe(false);
+  });
+
+  it('a reply after the handler settled is dropped, not written', async () => {
+    let late: ((l: string) => void) | undefined;
+    const server = await startServer({
+      handler: (_cmd, reply) => {
+        late = reply;
+        return 'ok';
+      },
+    });
+    const c = await connectRaw(server.port);
+    c.send('a\n');
+    expect(await c.waitLines(1)).toEqual(['ok']);
+    late!('too late');
+    c.send('ping\n');
+    expect(await c.waitLines(2)).toEqual(['ok', 'pong']);
+  });
+});
+
+describe('commands are plain data', () => {
+  it('JSON.stringify(command) shows text, invalid and length only', async () => {
+    const json: string[] = [];
+    const server = await startServer({ handler: (cmd) => void json.push(JSON.stringify(cmd)) });
+    const c = await connectRaw(server.port);
+    c.send('first\nsecond line with more than thirteen characters\nping\n');
+    await c.waitLines(1);
+    expect(json).toEqual([
+      '{"text":"first","invalid":false,"length":5}',
+      '{"text":"second line with more than thirteen characters","invalid":false,"length":46}',
+    ]);
+  });
+});
+
+describe('batched writes', () => {
+  it('async handlers: 1,000 pipelined commands are answered in a few writes, not one per answer', async () => {
+    const server = await startServer({ handler: async () => 'ack' });
+    const c = await connectRaw(server.port);
+    const writes = countServerWrites(c.socket);
+    try {
+      c.send('cmd01\n'.repeat(1000));
+      await c.waitLines(1000);
+    } finally {
+      writes.restore();
+    }
+    expect(writes.count()).toBeLessThanOrEqual(20);
+  });
+});
