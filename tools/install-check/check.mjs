@@ -12,10 +12,10 @@
 //       once as generated (skipLibCheck on) and once checking our .d.ts too.
 // (a) to (c) run on this `node` and on every `--node BIN` given (the runtime
 // matrix passes its Node binaries). Exits non-zero with every reason found.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, normalize } from 'node:path';
+import { dirname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -27,7 +27,7 @@ const say = (s) => console.log(`install-check: ${s}`);
 // Extra Node binaries to run the consumer scripts and the Jest project with.
 const nodes = [process.execPath];
 for (let i = 2; i < process.argv.length; i++) {
-  if (process.argv[i] === '--node' && process.argv[i + 1]) nodes.push(process.argv[++i]);
+  if (process.argv[i] === '--node' && process.argv[i + 1]) nodes.push(resolve(process.argv[++i]));
   else throw new Error(`unknown argument ${process.argv[i]} (usage: check.mjs [--node BIN]...)`);
 }
 
@@ -59,6 +59,30 @@ function allowedByFiles(path, files) {
   return ok;
 }
 
+/**
+ * The README is shown on the registry page, where relative links break: every
+ * link must be absolute (or an in-page anchor), and links into this repository
+ * must use package.json's repository URL and name a file that exists.
+ */
+function readmeLinkProblems(name, pkg, text) {
+  const found = [];
+  const base = pkg.repository.url.replace(/^git\+/, '').replace(/\.git$/, '');
+  for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+    if (target.startsWith('#')) continue;
+    if (!/^https?:\/\//.test(target)) {
+      found.push(`${name}: README link ${target} is relative (broken on the registry page)`);
+      continue;
+    }
+    const inRepo = target.match(/^https?:\/\/[^/]+\/[^/]+\/(?:blob|tree)\/main\/([^#?]*)/);
+    if (target.startsWith(base)) {
+      if (!inRepo || !existsSync(join(root, inRepo[1]))) found.push(`${name}: README link ${target} names no file of this repository`);
+    } else if (inRepo) {
+      found.push(`${name}: README link ${target} does not start with the repository URL ${base}`);
+    }
+  }
+  return found;
+}
+
 /** The version the workspace itself uses, so the consumer's install is served from npm's cache. */
 function workspaceVersion(name) {
   return JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')).version;
@@ -77,7 +101,12 @@ await server.closed;
 console.log(pong.text, ack.text);
 `;
 
-const CJS_SCRIPT = `const { OnelineServer } = require('@socket-oneline/server');
+const CJS_SCRIPT = `// The CommonJS build, not require(esm) of the ESM one.
+for (const name of ['protocol', 'server', 'client']) {
+  const path = require.resolve('@socket-oneline/' + name);
+  if (!path.endsWith('/dist/cjs/index.js')) throw new Error(name + ' resolved to ' + path);
+}
+const { OnelineServer } = require('@socket-oneline/server');
 const { OnelineClient, isOnelineError } = require('@socket-oneline/client');
 (async () => {
   const server = new OnelineServer({ handler: () => 'ack' });
@@ -172,9 +201,10 @@ try {
       if (/(^|\/)(test-support|__tests__)(\/|$)|\.test\.[cm]?[jt]s(\.map)?$|\.spec\./.test(f)) problems.push(`${name}: the tarball holds a test file: ${f}`);
       if (!allowedByFiles(f, pkg.files)) problems.push(`${name}: ${f} is outside package.json "files"`);
     }
-    for (const need of ['dist/index.js', 'dist/index.d.ts', 'README.md', 'LICENSE']) {
+    for (const need of ['dist/index.js', 'dist/index.d.ts', 'dist/cjs/index.js', 'dist/cjs/index.d.ts', 'dist/cjs/package.json', 'README.md', 'LICENSE']) {
       if (!files.includes(need)) problems.push(`${name}: the tarball lacks ${need}`);
     }
+    problems.push(...readmeLinkProblems(name, pkg, readFileSync(join(dir, 'README.md'), 'utf8')));
     // Source maps must point only at files the tarball holds.
     for (const f of files.filter((x) => x.endsWith('.map'))) {
       const map = JSON.parse(readFileSync(join(dir, f), 'utf8'));
@@ -219,13 +249,14 @@ try {
       return out;
     });
     step(`node ${version}: default Jest 30 project (CommonJS)`, () => {
-      const res = execFileSync(node, [join('node_modules', 'jest', 'bin', 'jest.js'), '--ci'], {
+      // Jest prints its summary on stderr.
+      const res = spawnSync(node, [join('node_modules', 'jest', 'bin', 'jest.js'), '--ci'], {
         cwd: app,
         encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...process.env, FORCE_COLOR: '0' },
       });
-      return res.trim().split('\n').find((l) => l.startsWith('Tests:')) ?? 'passed';
+      if (res.status !== 0) throw Object.assign(new Error(`jest exited ${res.status}`), { stdout: res.stdout, stderr: res.stderr });
+      return (res.stderr.split('\n').find((l) => l.startsWith('Tests:')) ?? '').replace(/\s+/g, ' ');
     });
   }
 
