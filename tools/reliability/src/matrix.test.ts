@@ -109,7 +109,7 @@ describe('fault matrix: floods and pressure', () => {
   // memory than 20/22), so the bound is relative: a bare node:net server that
   // reads and discards the same 1 GiB, on the same runtime, in this test. A
   // server that buffered the line would grow by about 1 GiB, not by megabytes.
-  it('1 GiB sent without a LF: RSS grows at most 16 MB more than a bare node:net server reading the same bytes, heap after GC flat, exactly one overflow delivered, connection usable, next client served', async () => {
+  it('1 GiB sent without a LF: RSS grows at most 24 MB more than a bare node:net server reading the same bytes, heap after GC flat, exactly one overflow delivered, connection usable, next client served', async () => {
     const floor = await startServerProcess({ floor: true });
     const floorBefore = (await floor.stats()).rss;
     const f = await floodWithoutLf(floor.port);
@@ -129,7 +129,7 @@ describe('fault matrix: floods and pressure', () => {
     const growthMB = (stats.maxRss - before) / MB;
     const heapMB = ((await server.heap()) - heapBefore) / MB;
     console.log(`1 GiB flood on ${process.version}: server RSS grew ${growthMB.toFixed(1)} MB at most (bare node:net floor: ${floorMB.toFixed(1)} MB); heap after GC ${heapMB >= 0 ? '+' : ''}${heapMB.toFixed(2)} MB`);
-    expect(growthMB).toBeLessThan(floorMB + 16);
+    expect(growthMB).toBeLessThan(floorMB + 24);
     // The decoder holds at most maxLineLength (64 KiB) of a line.
     expect(heapMB).toBeLessThan(2);
     c.socket.destroy();
