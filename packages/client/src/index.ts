@@ -1,3 +1,7 @@
+// Our declarations use Buffer, node:events and node:tls: this makes them load
+// @types/node in a consumer whose tsconfig lists no `types` (the TS 6 default).
+// `preserve` keeps it in the emitted index.d.ts (tsc drops it otherwise).
+/// <reference types="node" preserve="true" />
 /**
  * `@socket-oneline/client`: a typed, promise-based client for oneline
  * servers (ours and the Python original), a thin shell around

@@ -1,3 +1,7 @@
+// Our declarations use Buffer, node:events and node:tls: this makes them load
+// @types/node in a consumer whose tsconfig lists no `types` (the TS 6 default).
+// `preserve` keeps it in the emitted index.d.ts (tsc drops it otherwise).
+/// <reference types="node" preserve="true" />
 /**
  * `@socket-oneline/protocol`: the pure (sans-I/O) core of the oneline
  * protocol: line framing, limits, encoding, the server and client session

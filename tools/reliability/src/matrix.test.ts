@@ -95,27 +95,49 @@ describe('fault matrix: clients that leave badly', () => {
 });
 
 describe('fault matrix: floods and pressure', () => {
-  it('1 GiB sent without a LF: RSS grows by less than 64 MB, exactly one overflow delivered, connection usable, next client served', async () => {
-    const server = await startServerProcess();
-    const before = (await server.stats()).rss;
-    const c = await connect(server.port);
+  /** Sends 1 GiB without a LF to `port` in 1 MiB writes, waiting for drain: the peer reads it all. */
+  async function floodWithoutLf(port: number) {
+    const c = await connect(port);
     const chunk = Buffer.alloc(MB, 0x61);
     for (let sent = 0; sent < 1024 * MB; sent += MB) {
       if (!c.socket.write(chunk)) await within(new Promise((r) => c.socket.once('drain', r)), 30000, 'drain');
     }
+    return c;
+  }
+
+  // RSS after the same I/O differs by runtime (Node 24/26 keep more freed
+  // memory than 20/22), so the bound is relative: a bare node:net server that
+  // reads and discards the same 1 GiB, on the same runtime, in this test. A
+  // server that buffered the line would grow by about 1 GiB, not by megabytes.
+  it('1 GiB sent without a LF: RSS grows at most 24 MB more than a bare node:net server reading the same bytes, heap after GC flat, exactly one overflow delivered, connection usable, next client served', async () => {
+    const floor = await startServerProcess({ floor: true });
+    const floorBefore = (await floor.stats()).rss;
+    const f = await floodWithoutLf(floor.port);
+    f.socket.destroy();
+    await until(async () => !(await floor.stats()).hasClient, 5000, 'floor to see the close');
+    const floorMB = ((await floor.stats()).maxRss - floorBefore) / MB;
+    await floor.close();
+
+    const server = await startServerProcess();
+    const heapBefore = await server.heap();
+    const before = (await server.stats()).rss;
+    const c = await floodWithoutLf(server.port);
     c.socket.write('\nping\ncmd01\n');
     expect(await c.waitLines(3, 30000)).toEqual([`invalid too-long ${1024 * MB}`, 'pong', 'ack']);
     const stats = await server.stats();
     expect(stats.tooLong).toBe(1);
     const growthMB = (stats.maxRss - before) / MB;
-    console.log(`1 GiB flood: server RSS grew ${growthMB.toFixed(1)} MB at most`);
-    expect(growthMB).toBeLessThan(64);
+    const heapMB = ((await server.heap()) - heapBefore) / MB;
+    console.log(`1 GiB flood on ${process.version}: server RSS grew ${growthMB.toFixed(1)} MB at most (bare node:net floor: ${floorMB.toFixed(1)} MB); heap after GC ${heapMB >= 0 ? '+' : ''}${heapMB.toFixed(2)} MB`);
+    expect(growthMB).toBeLessThan(floorMB + 24);
+    // The decoder holds at most maxLineLength (64 KiB) of a line.
+    expect(heapMB).toBeLessThan(2);
     c.socket.destroy();
     await until(async () => !(await server.stats()).hasClient, 5000, 'slot to be freed');
     const next = await connect(server.port);
     next.socket.write('ping\n');
     expect(await next.waitLines(1)).toEqual(['pong']);
-  }, 120000);
+  }, 180000);
 
   it('1 M pipelined commands while the client never reads: server RSS bounded (it pauses reading); then every response arrives in order', async () => {
     const server = await startServerProcess();
@@ -293,7 +315,11 @@ describe('fault matrix: ending', () => {
     await until(() => tcpHandles() === before, 3000, 'every TCP handle to close');
   });
 
-  it('10,000 connect → ping → disconnect cycles: no file-descriptor leak, RSS stable', async () => {
+  // A leak shows in the JS heap after a full GC (every per-connection object
+  // lives there) and in file descriptors; RSS after churn differs by runtime
+  // (Node 24/26 keep more freed memory), so RSS is compared with the server's
+  // own growth over the first 5,000 cycles: a leak keeps growing, warm-up does not.
+  it('10,000 connect → ping → disconnect cycles: no file-descriptor leak, heap after GC flat, RSS growth levels off', async () => {
     const server = await startServerProcess();
     const cycle = async () => {
       const c = await connect(server.port);
@@ -302,15 +328,28 @@ describe('fault matrix: ending', () => {
       if (c.lines[0] !== 'pong') throw new Error(`expected pong, got ${JSON.stringify(c.lines)}`);
     };
     for (let i = 0; i < 200; i++) await cycle(); // warm up
-    await until(async () => !(await server.stats()).hasClient, 5000, 'idle');
+    const idle = () => until(async () => !(await server.stats()).hasClient, 5000, 'idle');
+    await idle();
+    const heapBefore = await server.heap();
     const before = await server.stats();
-    for (let i = 0; i < 10_000; i++) await cycle();
-    await until(async () => !(await server.stats()).hasClient, 5000, 'idle');
+    for (let i = 0; i < 5_000; i++) await cycle();
+    await idle();
+    const half = await server.stats();
+    for (let i = 0; i < 5_000; i++) await cycle();
+    await idle();
     await sleep(100);
     const after = await server.stats();
-    console.log(`10,000 cycles: fds ${before.fds} -> ${after.fds}, RSS ${(before.rss / MB).toFixed(1)} -> ${(after.rss / MB).toFixed(1)} MB`);
+    const heapMB = ((await server.heap()) - heapBefore) / MB;
+    const firstMB = (half.rss - before.rss) / MB;
+    const secondMB = (after.rss - half.rss) / MB;
+    console.log(
+      `10,000 cycles on ${process.version}: fds ${before.fds} -> ${after.fds}, heap after GC ${heapMB >= 0 ? '+' : ''}${heapMB.toFixed(2)} MB, ` +
+        `RSS ${(before.rss / MB).toFixed(1)} -> ${(half.rss / MB).toFixed(1)} -> ${(after.rss / MB).toFixed(1)} MB`,
+    );
     expect(after.fds).toBe(before.fds);
-    expect((after.rss - before.rss) / MB).toBeLessThan(32);
+    // 10,000 leaked connections of even 200 bytes each would be 2 MB.
+    expect(heapMB).toBeLessThan(2);
+    expect(secondMB).toBeLessThan(Math.max(firstMB, 0) + 8);
   }, 180000);
 });
 

@@ -24,6 +24,8 @@ export interface ServerProcess {
   pid: number;
   child: ChildProcess;
   stats(): Promise<ServerStats>;
+  /** JS heap + external memory (Buffers) after a full GC, in bytes: where a leak shows. */
+  heap(): Promise<number>;
   close(): Promise<void>;
   exited(ms: number): Promise<number | null>;
 }
@@ -66,10 +68,11 @@ export async function until(cond: () => boolean | Promise<boolean>, ms: number, 
   }
 }
 
-/** Starts our server (built package) in its own process. */
+/** Starts our server (built package) in its own process; `{ floor: true }` starts the bare node:net baseline instead. */
 export function startServerProcess(options: Record<string, unknown> = {}): Promise<ServerProcess> {
   const child = fork(join(__dirname, 'server-process.mjs'), [JSON.stringify(options)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv: ['--expose-gc'],
   });
   children.add(child);
   const request = <T>(msg: string, key: string): Promise<T> =>
@@ -96,6 +99,7 @@ export function startServerProcess(options: Record<string, unknown> = {}): Promi
           pid: m.pid,
           child,
           stats: () => request<ServerStats>('stats', 'handled'),
+          heap: async () => (await request<{ heap: number }>('heap', 'heap')).heap,
           close: async () => {
             await request('close', 'closed');
           },
