@@ -10,7 +10,7 @@
  * an event handler that feeds the session and pumps again.
  */
 import type net from 'node:net';
-import { OnelineError, type Command, type Payload, type ResolvedLogger, type ServerSession } from '@socket-oneline/protocol';
+import { OnelineError, isOnelineError, type Command, type Payload, type ResolvedLogger, type ServerSession } from '@socket-oneline/protocol';
 import {
   HandlerCall,
   checkResult,
@@ -231,7 +231,7 @@ export class Connection implements CallTarget {
       else for (const l of result as readonly Payload[]) this.session.send(l);
     } catch (err) {
       this.host.report(
-        err instanceof OnelineError
+        isOnelineError(err)
           ? new OnelineError(err.code, `handler result refused: ${err.message}`, { cause: err })
           : handlerError(err, 'returned an unusable result'),
       );
