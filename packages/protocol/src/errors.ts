@@ -43,8 +43,13 @@ export type OnelineErrorCode =
   | 'ERR_ONELINE_SERVER_STATE'
   /** The user's command handler threw, rejected or timed out. */
   | 'ERR_ONELINE_HANDLER_FAILED'
-  /** The connection was reset or failed at the socket or TLS level. */
-  | 'ERR_ONELINE_SOCKET';
+  /** The connection was reset or failed at the socket level. */
+  | 'ERR_ONELINE_SOCKET'
+  /**
+   * TLS failed: a handshake or certificate was refused (by either side), or
+   * one side speaks TLS and the other does not. Retrying will not help.
+   */
+  | 'ERR_ONELINE_TLS';
 
 /** Who is at fault. */
 export type OnelineErrorOrigin = 'local' | 'remote' | 'environment';
@@ -74,6 +79,7 @@ const DEFAULT_ORIGIN: Record<OnelineErrorCode, OnelineErrorOrigin> = {
   ERR_ONELINE_SERVER_STATE: 'local',
   ERR_ONELINE_HANDLER_FAILED: 'local',
   ERR_ONELINE_SOCKET: 'environment',
+  ERR_ONELINE_TLS: 'remote',
 };
 
 /** Every stable error code, for documentation and exhaustive tests. */

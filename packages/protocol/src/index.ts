@@ -55,6 +55,7 @@ export { decodeDroppingInvalid } from './utf8.js';
 export {
   resolveLogger,
   silentLogger,
+  escapeControl,
   type Logger,
   type ResolvedLogger,
   type TextSink,

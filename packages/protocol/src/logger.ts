@@ -28,6 +28,19 @@ const noop = (): void => undefined;
 /** The default: logs nothing. */
 export const silentLogger: ResolvedLogger = Object.freeze({ debug: noop, info: noop, warn: noop, error: noop });
 
+// C0 and C1 controls, DEL, and the line and paragraph separators: anything a
+// terminal or a log viewer could act on (ESC sequences, CR overwrites).
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/**
+ * Escapes control characters (`\x1b` → `\u001b`) so a logged line cannot
+ * move the cursor, rewrite the line or forge another log line.
+ */
+export function escapeControl(text: string): string {
+  return text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 function formatFields(fields: Record<string, unknown>): string {
   const parts: string[] = [];
   for (const [k, v] of Object.entries(fields)) {
@@ -40,7 +53,8 @@ function formatFields(fields: Record<string, unknown>): string {
 /**
  * Picks the logger to use: the given one (missing levels become no-ops);
  * else, when `verbose`, one that prints `[name] level message key=value` lines
- * to `sink` (the original's `verbose` flag); else {@link silentLogger}.
+ * to `sink` (the original's `verbose` flag), with control characters in the
+ * message and the fields escaped (see {@link escapeControl}); else {@link silentLogger}.
  */
 export function resolveLogger(
   logger: Logger | undefined,
@@ -54,7 +68,7 @@ export function resolveLogger(
   }
   if (verbose === true && sink !== undefined) {
     const line = (level: string) => (fields: Record<string, unknown>, message: string) =>
-      sink.error(`[${name}] ${level} ${message}${formatFields(fields)}`);
+      sink.error(escapeControl(`[${name}] ${level} ${message}${formatFields(fields)}`));
     return { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };
   }
   return silentLogger;

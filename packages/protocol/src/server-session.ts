@@ -224,6 +224,7 @@ export class ServerSession {
   // Size of the write handed to the shell and not yet reported written (one at a time).
   private inFlightBytes = 0;
   private steps = 0;
+  private lines = 0;
 
   /** @throws OnelineError `ERR_ONELINE_INVALID_OPTION` for a bad option. */
   constructor(options: ServerSessionOptions = {}) {
@@ -276,6 +277,11 @@ export class ServerSession {
     return this.partsBytes + this.text.length + this.inFlightBytes;
   }
 
+  /** Complete lines received so far (commands and built-ins). */
+  get linesReceived(): number {
+    return this.lines;
+  }
+
   /**
    * A counter that moves on every sign of progress: a complete line
    * received, an answer produced, a handler settled, a write handed to the
@@ -309,6 +315,7 @@ export class ServerSession {
     }
     this.queued += added;
     this.steps += q.length - from;
+    this.lines += q.length - from;
   }
 
   /**

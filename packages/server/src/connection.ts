@@ -23,7 +23,14 @@ import {
 } from './handler.js';
 
 /** Why a client left. */
-export type DisconnectReason = 'disconnect' | 'shutdown' | 'client-closed' | 'reset' | 'idle-timeout' | 'server-close';
+export type DisconnectReason =
+  | 'disconnect'
+  | 'shutdown'
+  | 'client-closed'
+  | 'reset'
+  | 'idle-timeout'
+  | 'first-command-timeout'
+  | 'server-close';
 
 /** What a connection needs from its server (kept off the server's public type). */
 export interface ConnectionHost {
@@ -31,6 +38,8 @@ export interface ConnectionHost {
   readonly idleTimeout: number;
   readonly handlerTimeout: number;
   readonly closeGrace: number;
+  readonly firstCommandTimeout: number;
+  readonly keepAliveDelay: number;
   readonly log: ResolvedLogger;
   report(err: OnelineError): void;
   command(command: Command, client: ClientInfo): void;
@@ -71,6 +80,7 @@ export class Connection implements CallTarget {
   private timerMs = 0;
   private seen = -1;
   private flushQueued = false;
+  private firstTimer: NodeJS.Timeout | undefined;
   private readonly onWritten: () => void;
 
   constructor(
@@ -90,6 +100,8 @@ export class Connection implements CallTarget {
     const s = this.socket as Owned;
     s[kConnection] = this;
     s.setNoDelay(true);
+    if (this.host.keepAliveDelay > 0) s.setKeepAlive(true, this.host.keepAliveDelay);
+    if (this.host.firstCommandTimeout > 0) this.firstTimer = setTimeout(onFirstCommandTimer, this.host.firstCommandTimeout, this);
     s.on('data', onSocketData);
     s.on('end', onSocketEnd);
     s.on('error', onSocketError);
@@ -123,7 +135,19 @@ export class Connection implements CallTarget {
 
   onData(chunk: Buffer): void {
     this.session.receive(chunk);
+    if (this.firstTimer !== undefined && this.session.linesReceived > 0) {
+      clearTimeout(this.firstTimer);
+      this.firstTimer = undefined;
+    }
     this.pump();
+  }
+
+  /** @internal No complete line within firstCommandTimeout of taking the slot. */
+  onFirstCommandTimer(): void {
+    this.firstTimer = undefined;
+    if (this.session.linesReceived > 0 || !this.session.serving) return;
+    this.host.log.info({ ms: this.host.firstCommandTimeout }, 'no first command in time: closing');
+    this.close('first-command-timeout');
   }
 
   onEnd(): void {
@@ -146,6 +170,7 @@ export class Connection implements CallTarget {
     this.session.gone();
     clearTimeout(this.timer);
     clearTimeout(this.handlerTimer);
+    clearTimeout(this.firstTimer);
     if (this.call !== undefined) {
       this.call.abort(new OnelineError('ERR_ONELINE_CLOSED', 'the client connection is closed', { origin: 'remote' }));
       this.call = undefined;
@@ -314,6 +339,10 @@ export class Connection implements CallTarget {
 
 function flushQueuedConnection(conn: Connection): void {
   conn.flushNow();
+}
+
+function onFirstCommandTimer(conn: Connection): void {
+  conn.onFirstCommandTimer();
 }
 
 function onProgressTimer(conn: Connection): void {

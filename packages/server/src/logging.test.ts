@@ -39,4 +39,23 @@ describe('OnelineServer logging', () => {
     const server = await startServer({ logger });
     expect(calls[0]).toEqual([{ host: '127.0.0.1', port: server.port, tls: false }, 'listening']);
   });
+
+  it('rate-limits busy logs: at most 10 a second, then one summary line with the suppressed count', async () => {
+    const warns: [Record<string, unknown>, string][] = [];
+    const logger = { warn: (f: Record<string, unknown>, m: string) => void warns.push([f, m]) };
+    const server = await startServer({ logger });
+    let busy = 0;
+    server.on('busy', () => busy++);
+    const first = await connectRaw(server.port);
+    first.send('ping\n');
+    await first.waitLines(1);
+    const others = await Promise.all(Array.from({ length: 40 }, () => connectRaw(server.port)));
+    await Promise.all(others.map((o) => o.waitClosed(3000)));
+    await cleanup(); // the summary is flushed on close at the latest
+    const oneByOne = warns.filter(([, m]) => m === 'busy: connection turned away').length;
+    const summaries = warns.filter(([, m]) => m.startsWith('busy: more connections turned away'));
+    expect(busy).toBe(40);
+    expect(oneByOne).toBeLessThanOrEqual(20); // two one-second windows at most
+    expect(oneByOne + summaries.reduce((n, [f]) => n + (f.suppressed as number), 0)).toBe(40);
+  });
 });

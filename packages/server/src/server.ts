@@ -18,6 +18,7 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
+import { Admission, LogLimiter } from './admission.js';
 import { Connection, type ConnectionHost, type DisconnectReason } from './connection.js';
 import { serverChannels } from './diagnostics.js';
 import type { ClientInfo, CommandHandler } from './handler.js';
@@ -75,8 +76,39 @@ export interface OnelineServerOptions {
   writeHighWaterMark?: number;
   /** Bytes of received commands waiting to run above which the server stops reading (each command counts its length + 64). @defaultValue 1048576 (1 MiB) */
   maxQueuedBytes?: number;
-  /** Serve TLS instead of plain TCP. A `handshakeTimeout` of 10 s applies unless given here. @defaultValue undefined (plain TCP) */
+  /**
+   * Serve TLS instead of plain TCP. `handshakeTimeout` (ms, default 10000) is a
+   * hard deadline here: the peer's traffic does not extend it.
+   * @defaultValue undefined (plain TCP)
+   */
   tls?: OnelineServerTlsOptions;
+  /**
+   * TLS handshakes allowed in progress at once. Connections beyond it are
+   * turned away before any TLS work, so silent or slow handshakes cannot
+   * exhaust the server.
+   * @defaultValue 16
+   */
+  maxPendingHandshakes?: number;
+  /**
+   * Connections being turned away (busy) that may be closing gracefully at
+   * once (FIN, then at most 1 s to close); beyond it they are destroyed at once.
+   * @defaultValue 64
+   */
+  maxRejecting?: number;
+  /**
+   * Drop a client that has not completed its first command (a full line)
+   * within this many ms of taking the slot, so a silent connect cannot hold
+   * the only slot. The original's client sends `ping` at once. 0 turns it off.
+   * @defaultValue 10000
+   */
+  firstCommandTimeout?: number;
+  /**
+   * TCP keepalive on the served connection: probes start after this many ms
+   * of silence, so a peer that vanished without a FIN or RST (power loss, a
+   * dropped network) frees the slot. 0 turns it off.
+   * @defaultValue 15000
+   */
+  keepAliveDelay?: number;
   /** A console- or pino-shaped logger. @defaultValue silent */
   logger?: Logger;
   /** Log to stderr through `console` when no logger is given (the original's `verbose`). @defaultValue false */
@@ -114,6 +146,13 @@ export interface OnelineServerEvents {
 }
 
 type State = 'new' | 'listening' | 'stopping' | 'stopped';
+
+function positiveInt(name: string, v: number): number {
+  if (!Number.isSafeInteger(v) || v < 1) {
+    throw new OnelineError('ERR_ONELINE_INVALID_OPTION', `${name} must be a positive integer, got ${String(v)}`);
+  }
+  return v;
+}
 
 function validateMs(name: string, v: number): number {
   if (!Number.isFinite(v) || v < 0) {
@@ -159,10 +198,11 @@ export class OnelineServer extends EventEmitter<OnelineServerEvents> {
   #resolveClosed!: () => void;
   #bound: net.AddressInfo | undefined;
   #listenerClosed = false;
-  // Connections turned away as busy, until their close completes.
-  readonly #rejected = new Set<net.Socket>();
-  // TLS sockets between TCP accept and the end of their handshake.
-  readonly #handshaking = new Map<string, net.Socket>();
+  readonly #admission: Admission;
+  readonly #tls: tls.Server | undefined;
+  // Busy and TLS-failure logs, at most 10 a second each (a summary says how many were not logged).
+  readonly #busyLog: LogLimiter;
+  readonly #tlsLog: LogLimiter;
   // Counted once here rather than asking listenerCount() per command.
   #commandListeners = 0;
 
@@ -206,21 +246,39 @@ export class OnelineServer extends EventEmitter<OnelineServerEvents> {
     });
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
     const hwm = this.#opts.writeHighWaterMark;
-    if (this.#opts.tls !== undefined) {
-      const t = tls.createServer({
-        handshakeTimeout: 10_000,
-        ...this.#opts.tls,
-        allowHalfOpen: true,
-        highWaterMark: hwm,
-      } as tls.TlsOptions);
-      // TCP-level accept: turn away extra clients before any TLS work.
-      t.on('connection', (raw: net.Socket) => this.#onRawConnection(raw));
-      t.on('secureConnection', (s: tls.TLSSocket) => this.#onSecure(s));
-      t.on('tlsClientError', (err: Error, s: tls.TLSSocket) => this.#onTlsError(err, s));
-      this.#server = t;
-    } else {
-      this.#server = net.createServer({ allowHalfOpen: true, noDelay: true, highWaterMark: hwm }, (s) => this.#onPlain(s));
+    const tlsOptions = this.#opts.tls;
+    const handshakeTimeout = validateMs('tls.handshakeTimeout', tlsOptions?.handshakeTimeout ?? 10_000);
+    this.#admission = new Admission({
+      rejectDeadline: 1000,
+      maxRejecting: positiveInt('maxRejecting', options.maxRejecting ?? 64),
+      maxPendingHandshakes: positiveInt('maxPendingHandshakes', options.maxPendingHandshakes ?? 16),
+      handshakeTimeout: handshakeTimeout === 0 ? 10_000 : handshakeTimeout,
+    });
+    this.#busyLog = new LogLimiter(10, 1000, (n) => this.log.warn({ suppressed: n }, 'busy: more connections turned away (not logged one by one)'));
+    this.#tlsLog = new LogLimiter(10, 1000, (n) => this.log.info({ suppressed: n }, 'TLS: more handshakes ended by the peer (not logged one by one)'));
+    if (tlsOptions !== undefined) {
+      // Client certificates are checked here on 'secureConnection' (so a
+      // refusal is reported with its reason), not silently by the TLS layer.
+      const checkClients = tlsOptions.requestCert === true && tlsOptions.rejectUnauthorized !== false;
+      let t: tls.Server;
+      try {
+        t = tls.createServer({
+          ...tlsOptions,
+          handshakeTimeout: this.#admission.handshakeTimeout,
+          rejectUnauthorized: false,
+          allowHalfOpen: true,
+          highWaterMark: hwm,
+        } as tls.TlsOptions);
+      } catch (err) {
+        throw new OnelineError('ERR_ONELINE_INVALID_OPTION', `tls: ${(err as Error).message}`, { cause: err });
+      }
+      t.on('secureConnection', (secure: tls.TLSSocket) => this.#onSecure(secure, checkClients));
+      t.on('tlsClientError', (err: Error & { code?: string }) => this.#onTlsFailed(err));
+      this.#tls = t;
     }
+    // Always a plain TCP server: TLS is started on accepted sockets here, so
+    // connections turned away cost no TLS work (see admission.ts).
+    this.#server = net.createServer({ allowHalfOpen: true, noDelay: true, highWaterMark: hwm }, (s) => this.#onConnection(s));
     this.#server.on('error', (err) => this.#report(new OnelineError('ERR_ONELINE_SOCKET', `server socket error: ${err.message}`, { cause: err })));
   }
 
@@ -316,6 +374,8 @@ export class OnelineServer extends EventEmitter<OnelineServerEvents> {
       idleTimeout: validateMs('idleTimeout', options.idleTimeout ?? 0),
       handlerTimeout: validateMs('handlerTimeout', options.handlerTimeout ?? 0),
       closeGrace: validateMs('closeGrace', options.closeGrace ?? 2000),
+      firstCommandTimeout: validateMs('firstCommandTimeout', options.firstCommandTimeout ?? 10_000),
+      keepAliveDelay: validateMs('keepAliveDelay', options.keepAliveDelay ?? 15_000),
       log: this.log,
       report: (err) => server.#report(err),
       command: (command, client) => {
@@ -362,9 +422,9 @@ export class OnelineServer extends EventEmitter<OnelineServerEvents> {
       this.#listenerClosed = true;
       this.#maybeStopped();
     });
-    for (const raw of this.#handshaking.values()) raw.destroy();
-    this.#handshaking.clear();
-    for (const r of this.#rejected) r.destroy();
+    this.#admission.closeAll();
+    this.#busyLog.flush();
+    this.#tlsLog.flush();
     this.#current?.close(reason);
   }
 
@@ -376,58 +436,61 @@ export class OnelineServer extends EventEmitter<OnelineServerEvents> {
     this.#resolveClosed();
   }
 
-  #busy(socket: net.Socket, rawTls = false): boolean {
-    if (this.#current === undefined && this.#state === 'listening') return false;
-    const who = { remoteAddress: socket.remoteAddress ?? '', remotePort: socket.remotePort ?? 0 };
-    this.log.warn({ remote: `${who.remoteAddress}:${who.remotePort}` }, 'busy: connection turned away');
-    socket.on('error', () => undefined);
-    if (rawTls) {
-      // Before any TLS work: the TLS layer owns this socket's events, so it
-      // is simply closed (the client's handshake fails at once).
-      socket.destroy();
-      this.#announceBusy(who);
-      return true;
-    }
-    // Closed at once, without data: the client's handshake fails fast. End
-    // with a FIN and drain what the client already sent (its `ping`): closing
-    // with unread bytes would send a reset, which clients report less clearly.
-    this.#rejected.add(socket);
-    socket.once('close', () => this.#rejected.delete(socket));
-    socket.end();
-    socket.resume();
-    socket.setTimeout(1000, () => socket.destroy());
-    this.#announceBusy(who);
-    return true;
+  #busy(): boolean {
+    return this.#current !== undefined || this.#state !== 'listening';
   }
 
-  #announceBusy(who: { remoteAddress: string; remotePort: number }): void {
+  /** Turns a connection away (the slot is taken, or the server is stopping). */
+  #turnAway(socket: net.Socket): void {
+    const who = { remoteAddress: socket.remoteAddress ?? '', remotePort: socket.remotePort ?? 0 };
+    this.#admission.turnAway(socket);
+    if (this.#busyLog.allow()) this.log.warn({ remote: `${who.remoteAddress}:${who.remotePort}` }, 'busy: connection turned away');
     if (serverChannels.busy.hasSubscribers) serverChannels.busy.publish({ server: this, ...who });
     this.emit('busy', who);
   }
 
-  #onPlain(socket: net.Socket): void {
-    if (this.#busy(socket)) return;
-    this.#adopt(socket, false);
+  #onConnection(socket: net.Socket): void {
+    if (this.#busy()) {
+      this.#turnAway(socket);
+      return;
+    }
+    const t = this.#tls;
+    if (t === undefined) {
+      this.#adopt(socket, false);
+      return;
+    }
+    if (!this.#admission.handshakeRoom) {
+      // Too many handshakes in progress: turned away before any TLS work.
+      this.#turnAway(socket);
+      return;
+    }
+    this.#admission.handshake(socket, t);
   }
 
-  #onRawConnection(raw: net.Socket): void {
-    if (this.#busy(raw, true)) return;
-    // The slot is taken when the handshake completes; until then the socket is
-    // tracked so close() can end it (a failed peer may never finish it).
-    this.#handshaking.set(`${raw.remoteAddress}:${raw.remotePort}`, raw);
-  }
-
-  #onSecure(socket: tls.TLSSocket): void {
-    this.#handshaking.delete(`${socket.remoteAddress}:${socket.remotePort}`);
+  #onSecure(socket: tls.TLSSocket, checkClients: boolean): void {
+    this.#admission.secured(socket);
+    if (checkClients && !socket.authorized) {
+      socket.on('error', () => undefined);
+      socket.destroy();
+      const why = socket.authorizationError;
+      this.#report(
+        new OnelineError('ERR_ONELINE_TLS', `TLS handshake with a client failed: client certificate refused (${why instanceof Error ? why.message : String(why)})`, { origin: 'remote' }),
+      );
+      return;
+    }
     // Two handshakes may race: the first to finish gets the slot.
-    if (this.#busy(socket)) return;
-    this.#adopt(socket, true);
+    if (this.#busy()) this.#turnAway(socket);
+    else this.#adopt(socket, true);
   }
 
-  #onTlsError(err: Error, socket: tls.TLSSocket): void {
-    this.#handshaking.delete(`${socket.remoteAddress}:${socket.remotePort}`);
-    this.#report(new OnelineError('ERR_ONELINE_SOCKET', `TLS handshake with a client failed: ${err.message}`, { cause: err, origin: 'remote' }));
-    socket.destroy();
+  #onTlsFailed(err: Error & { code?: string }): void {
+    const code = err.code;
+    if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ETIMEDOUT') {
+      // The peer left or stayed silent: its business, not a server error.
+      if (this.#tlsLog.allow()) this.log.info({ code }, `TLS handshake not completed: ${err.message}`);
+      return;
+    }
+    this.#report(new OnelineError('ERR_ONELINE_TLS', `TLS handshake with a client failed: ${err.message}`, { cause: err, origin: 'remote' }));
   }
 
   #adopt(socket: net.Socket, isTls: boolean): void {

@@ -59,7 +59,7 @@ describe('OnelineServer over TLS', () => {
       await waitFor(() => !server.hasClient, 2000, 'slot to be freed');
     }
     await waitFor(() => errors.length >= 2, 2000, 'two TLS errors');
-    expect(errors.every((e) => e.code === 'ERR_ONELINE_SOCKET' && /TLS/.test(e.message))).toBe(true);
+    expect(errors.every((e) => e.code === 'ERR_ONELINE_TLS' && /certificate/.test(e.message))).toBe(true);
     const good = await connectRawTls(server.port, { ca: certs.ca, key: certs.clientKey, cert: certs.clientCert });
     good.send('ping\n');
     expect(await good.waitLines(1)).toEqual(['pong']);

@@ -399,7 +399,7 @@ describe('fault matrix: TLS', () => {
     const err = (await plain.connect().catch((e: unknown) => e)) as OnelineError;
     expect(['ERR_ONELINE_BUSY', 'ERR_ONELINE_HANDSHAKE_FAILED', 'ERR_ONELINE_SOCKET']).toContain(err.code);
     await until(() => errors.length > 0, 3000, 'server-side TLS error');
-    expect(errors[0]?.code).toBe('ERR_ONELINE_SOCKET');
+    expect(errors[0]?.code).toBe('ERR_ONELINE_TLS');
     await goodClientServed(port, false);
   });
 });
