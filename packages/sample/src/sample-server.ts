@@ -3,7 +3,7 @@
  * swapped for the Python original. `cmd01` → `ack`; anything else →
  * `nak - unknown cmd`.
  */
-import { OnelineServer, type Command, type Logger } from '@socket-oneline/server';
+import { OnelineServer, type Command, type Logger, type OnelineServerOptions } from '@socket-oneline/server';
 
 /** The sample's answer to a command. */
 export function sampleAnswer(command: Pick<Command, 'text' | 'invalid'>): string {
@@ -22,6 +22,11 @@ export interface SampleServerOptions {
   log?: (line: string) => void;
   /** Passed to the server for its own events. @defaultValue silent */
   logger?: Logger;
+  /** Server limits passed through (see `OnelineServerOptions`); each defaults as there. */
+  limits?: Pick<
+    OnelineServerOptions,
+    'idleTimeout' | 'firstCommandTimeout' | 'handlerTimeout' | 'maxLineLength' | 'maxPendingHandshakes' | 'closeGrace'
+  >;
 }
 
 /** Creates (does not start) the sample server. */
@@ -31,6 +36,7 @@ export function createSampleServer(options: SampleServerOptions = {}): OnelineSe
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 0,
     ...(options.logger !== undefined ? { logger: options.logger } : {}),
+    ...options.limits,
     handler: (cmd) => {
       const answer = sampleAnswer(cmd);
       if (options.quiet !== true) log(`server: <- ${JSON.stringify(cmd.text)}${cmd.invalid ? ` (invalid: ${cmd.reason})` : ''} -> ${answer}`);

@@ -101,6 +101,29 @@ describe('oneline-sample-server process', () => {
     expect(stderr()).toBe('');
   });
 
+  it('--idle-timeout drops a silent client, and the next client is served', async () => {
+    const { child, first } = await startServerProcess(['--port', '0', '--quiet', '--idle-timeout', '200']);
+    const port = Number(first.split(':').pop());
+    const idle = new OnelineClient({ port });
+    await idle.connect();
+    const closed = new Promise<void>((r) => idle.once('close', () => r()));
+    await closed;
+    const next = new OnelineClient({ port });
+    await next.connect();
+    expect((await next.request('cmd01'))[0]?.text).toBe('ack');
+    await next.shutdown();
+    expect(await exitOf(child)).toBe(0);
+  });
+
+  it('a bad limit value is a usage error (exit 2) with a clear message', async () => {
+    const child = spawn(process.execPath, [SERVER_BIN, '--idle-timeout', 'soon'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(child);
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    expect(await exitOf(child)).toBe(2);
+    expect(err).toMatch(/--idle-timeout must be a whole number >= 0, got 'soon'/);
+  });
+
   it.each(['SIGINT', 'SIGTERM'] as const)('stops gracefully on %s with exit code 0 and releases the port', async (sig) => {
     const { child, first } = await startServerProcess(['--port', '0', '--quiet']);
     const port = Number(first.split(':').pop());

@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { createSampleServer } from './sample-server.js';
 
-export const SERVER_HELP = `Usage: oneline-sample-server [--host HOST] [--port PORT] [--quiet]
+export const SERVER_HELP = `Usage: oneline-sample-server [--host HOST] [--port PORT] [--quiet] [limits]
 
 Runs the sample oneline server: 'cmd01' -> 'ack', anything else -> 'nak - unknown cmd'.
 Prints 'listening on HOST:PORT' when ready; exits 0 after a 'shutdown' command
@@ -15,7 +15,22 @@ or on SIGINT/SIGTERM.
   --host HOST   address to listen on (default 127.0.0.1)
   --port PORT   port; 0 picks a free one (default 0)
   --quiet       do not log each command on stderr
+
+Limits (milliseconds; 0 turns one off; defaults as in @socket-oneline/server):
+  --idle-timeout MS            drop a client after MS without progress (default 0: off)
+  --first-command-timeout MS   drop a client that sends no complete line within MS (default 10000)
+  --handler-timeout MS         give up on a command after MS (default 0: off)
+  --close-grace MS             while closing, MS without progress before the socket is destroyed (default 2000)
+  --max-line-length BYTES      longest command accepted (default: the server's)
 `;
+
+const LIMIT_FLAGS = {
+  'idle-timeout': 'idleTimeout',
+  'first-command-timeout': 'firstCommandTimeout',
+  'handler-timeout': 'handlerTimeout',
+  'close-grace': 'closeGrace',
+  'max-line-length': 'maxLineLength',
+} as const;
 
 /** Runs the sample server process; resolves with its exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -28,6 +43,11 @@ export async function main(argv: string[]): Promise<number> {
         port: { type: 'string' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
+        'idle-timeout': { type: 'string' },
+        'first-command-timeout': { type: 'string' },
+        'handler-timeout': { type: 'string' },
+        'close-grace': { type: 'string' },
+        'max-line-length': { type: 'string' },
       },
     }));
   } catch (err) {
@@ -43,7 +63,24 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`oneline-sample-server: --port must be 0..65535, got '${values.port}'\n`);
     return 2;
   }
-  const server = createSampleServer({ host: values.host ?? '127.0.0.1', port, quiet: values.quiet === true });
+  const limits: Record<string, number> = {};
+  for (const [flag, option] of Object.entries(LIMIT_FLAGS)) {
+    const raw = (values as Record<string, unknown>)[flag];
+    if (raw === undefined) continue;
+    const n = Number(raw);
+    if (!Number.isSafeInteger(n) || n < 0) {
+      process.stderr.write(`oneline-sample-server: --${flag} must be a whole number >= 0, got '${String(raw)}'\n`);
+      return 2;
+    }
+    limits[option] = n;
+  }
+  let server;
+  try {
+    server = createSampleServer({ host: values.host ?? '127.0.0.1', port, quiet: values.quiet === true, limits });
+  } catch (err) {
+    process.stderr.write(`oneline-sample-server: ${(err as Error).message}\n`);
+    return 2;
+  }
   const onSignal = (sig: NodeJS.Signals) => {
     if (values.quiet !== true) process.stderr.write(`server: ${sig}, stopping\n`);
     void server.close();
