@@ -116,9 +116,10 @@ await check('Unix socket: the same over a socket file', async (track) => {
       if (isOnelineError(err, 'ERR_ONELINE_INVALID_OPTION')) return `SKIP the server refuses a \`path\` option (${err.message})`;
       throw err;
     }
-    const address = probe.address;
+    const listenedOn = probe.path;
+    const tcpPort = probe.port;
     await probe.close();
-    if (typeof address !== 'string' && address?.port !== undefined) return `SKIP the server has no \`path\` option yet (it listened on TCP port ${address.port} instead)`;
+    if (listenedOn !== path) return `SKIP the server has no \`path\` option yet (it listened on TCP port ${tcpPort} instead)`;
     await roundTrip(track, { path }, () => ({ path }));
     return path;
   } finally {

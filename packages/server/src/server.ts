@@ -19,7 +19,9 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
 import { Admission, LogLimiter } from './admission.js';
+import { isNamedPipe, prepareSocketPath, removeSocketPath, restrictSocketPath, withPrivateUmask } from './socket-path.js';
 import { Connection, type ConnectionHost, type DisconnectReason } from './connection.js';
+import { checkServerOptions } from './options.js';
 import { serverChannels } from './diagnostics.js';
 import type { ClientInfo, CommandHandler } from './handler.js';
 import {
@@ -57,6 +59,16 @@ export interface OnelineServerOptions {
   host?: string;
   /** Port; 0 picks a free one (read it from {@link OnelineServer.port}). @defaultValue 0 */
   port?: number;
+  /**
+   * Listen on a Unix domain socket file (Linux, macOS) or a Windows named
+   * pipe (`\\.\pipe\name`) instead of TCP; not with `host` or `port`. A path
+   * held by a live server is refused (`ERR_ONELINE_ADDRESS_IN_USE`), a stale
+   * socket file is replaced, and the file is removed on close.
+   * @defaultValue undefined (TCP)
+   */
+  path?: string;
+  /** File mode of the socket file made for `path`. A control socket is a door into the program: widen it deliberately. @defaultValue 0o600 (owner only) */
+  mode?: number;
   /** Maximum command length in bytes (before the LF). Longer lines reach the handler flagged `too-long`. @defaultValue {@link DEFAULT_MAX_LINE_LENGTH} */
   maxLineLength?: number;
   /** Strip one CR before the LF. @defaultValue true */
@@ -164,6 +176,8 @@ function validateMs(name: string, v: number): number {
 interface Resolved {
   host: string;
   port: number;
+  path: string | undefined;
+  mode: number;
   maxLineLength: number;
   stripCR: boolean;
   writeHighWaterMark: number;
@@ -211,7 +225,8 @@ export class OnelineServer extends EventEmitter<OnelineServerEvents> {
    */
   constructor(options: OnelineServerOptions) {
     super();
-    if (typeof options?.handler !== 'function') {
+    checkServerOptions(options);
+    if (typeof options.handler !== 'function') {
       throw new OnelineError('ERR_ONELINE_INVALID_OPTION', 'handler must be a function (command, reply, context) => ...');
     }
     const { maxLineLength, stripCR } = resolveDecoderOptions(options);
@@ -229,6 +244,8 @@ export class OnelineServer extends EventEmitter<OnelineServerEvents> {
     this.#opts = {
       host: options.host ?? '127.0.0.1',
       port,
+      path: options.path,
+      mode: options.mode ?? 0o600,
       maxLineLength,
       stripCR,
       writeHighWaterMark: probe.writeHighWaterMark,
@@ -292,9 +309,14 @@ export class OnelineServer extends EventEmitter<OnelineServerEvents> {
     return this.#bound;
   }
 
-  /** The bound port, once listening (useful with `port: 0`). */
+  /** The bound port, once listening on TCP (useful with `port: 0`); undefined on a socket path. */
   get port(): number | undefined {
-    return this.#bound?.port;
+    return this.#opts.path === undefined ? this.#bound?.port : undefined;
+  }
+
+  /** The socket path (Unix socket file or named pipe), when listening on one. */
+  get path(): string | undefined {
+    return this.#opts.path;
   }
 
   /** True while a client holds the slot. */
@@ -307,36 +329,47 @@ export class OnelineServer extends EventEmitter<OnelineServerEvents> {
    * @throws OnelineError `ERR_ONELINE_ADDRESS_IN_USE` (EADDRINUSE), `ERR_ONELINE_LISTEN_FAILED`
    *   (other listen errors), `ERR_ONELINE_SERVER_STATE` if called twice. On failure nothing stays open.
    */
-  listen(): Promise<net.AddressInfo> {
+  async listen(): Promise<net.AddressInfo> {
     if (this.#state !== 'new') {
-      return Promise.reject(new OnelineError('ERR_ONELINE_SERVER_STATE', `listen() called on a server that is ${this.#state}`));
+      throw new OnelineError('ERR_ONELINE_SERVER_STATE', `listen() called on a server that is ${this.#state}`);
     }
     this.#state = 'listening';
-    const server = this.#server;
-    return new Promise((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException) => {
-        server.off('listening', onListening);
-        this.#state = 'stopped';
-        server.close(() => undefined);
-        this.#resolveClosed();
-        const where = `${this.#opts.host}:${this.#opts.port}`;
-        reject(
-          err.code === 'EADDRINUSE'
-            ? new OnelineError('ERR_ONELINE_ADDRESS_IN_USE', `cannot listen on ${where}: address already in use`, { cause: err })
-            : new OnelineError('ERR_ONELINE_LISTEN_FAILED', `cannot listen on ${where}: ${err.message}`, { cause: err }),
-        );
-      };
-      const onListening = () => {
-        server.off('error', onError);
-        this.#bound = server.address() as net.AddressInfo;
-        this.log.info({ host: this.#bound.address, port: this.#bound.port, tls: this.#opts.tls !== undefined }, 'listening');
-        this.emit('listening', this.#bound);
-        resolve(this.#bound);
-      };
-      server.once('error', onError);
-      server.once('listening', onListening);
-      server.listen({ host: this.#opts.host, port: this.#opts.port, exclusive: true });
-    });
+    const { host, port, path, mode } = this.#opts;
+    const where = path ?? `${host}:${port}`;
+    try {
+      if (path !== undefined) await prepareSocketPath(path);
+      await new Promise<void>((resolve, reject) => {
+        const server = this.#server;
+        const onError = (err: NodeJS.ErrnoException) => {
+          server.off('listening', onListening);
+          reject(
+            err.code === 'EADDRINUSE'
+              ? new OnelineError('ERR_ONELINE_ADDRESS_IN_USE', `cannot listen on ${where}: address already in use`, { cause: err })
+              : new OnelineError('ERR_ONELINE_LISTEN_FAILED', `cannot listen on ${where}: ${err.message}`, { cause: err }),
+          );
+        };
+        const onListening = () => {
+          server.off('error', onError);
+          resolve();
+        };
+        server.once('error', onError);
+        server.once('listening', onListening);
+        if (path === undefined) server.listen({ host, port, exclusive: true });
+        else withPrivateUmask(() => server.listen({ path, exclusive: true }));
+      });
+      if (path !== undefined) restrictSocketPath(path, mode);
+    } catch (err) {
+      this.#state = 'stopped';
+      this.#server.close(() => undefined);
+      this.#resolveClosed();
+      throw err;
+    }
+    const bound: net.AddressInfo =
+      path === undefined ? (this.#server.address() as net.AddressInfo) : { address: path, family: isNamedPipe(path) ? 'pipe' : 'unix', port: 0 };
+    this.#bound = bound;
+    this.log.info(path === undefined ? { host: bound.address, port: bound.port, tls: this.#opts.tls !== undefined } : { path, tls: this.#opts.tls !== undefined }, 'listening');
+    this.emit('listening', bound);
+    return bound;
   }
 
   /**
@@ -362,9 +395,18 @@ export class OnelineServer extends EventEmitter<OnelineServerEvents> {
    * ms is cut off (the handler's signal is aborted), so this always resolves.
    * Safe to call more than once.
    */
-  close(): Promise<void> {
+  close(options: { force?: boolean } = {}): Promise<void> {
     this.#stop('server-close');
+    if (options.force === true) {
+      // Forced: no waiting for handlers or slow readers; what was not written is lost.
+      for (const c of this.#connections) c.destroy();
+    }
     return this.closed;
+  }
+
+  /** `await using server = new OnelineServer(...)`: closes the server (gracefully) at the end of the scope. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   #makeHost(options: OnelineServerOptions): ConnectionHost {
@@ -420,6 +462,7 @@ export class OnelineServer extends EventEmitter<OnelineServerEvents> {
     this.log.info({ reason }, 'stopping');
     this.#server.close(() => {
       this.#listenerClosed = true;
+      if (this.#opts.path !== undefined) removeSocketPath(this.#opts.path);
       this.#maybeStopped();
     });
     this.#admission.closeAll();

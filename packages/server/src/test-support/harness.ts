@@ -7,7 +7,7 @@ import { OnelineServer, type OnelineServerOptions } from '../server.js';
 const servers = new Set<OnelineServer>();
 const sockets = new Set<net.Socket>();
 
-/** Creates a server on 127.0.0.1:0, listening; closed in afterEach via cleanup(). */
+/** Creates a server on 127.0.0.1:0 (or on `options.path`), listening; closed in afterEach via cleanup(). */
 export async function startServer(options: Partial<OnelineServerOptions> = {}): Promise<OnelineServer & { port: number }> {
   const server = new OnelineServer({
     handler: (cmd) => (cmd.text === 'cmd01' ? 'ack' : 'nak - unknown cmd'),
@@ -110,10 +110,10 @@ export class RawClient {
   }
 }
 
-/** Connects a raw client to 127.0.0.1:port. */
-export function connectRaw(port: number): Promise<RawClient> {
+/** Connects a raw client to 127.0.0.1:port, or to a socket path. */
+export function connectRaw(where: number | string): Promise<RawClient> {
   return new Promise((resolve, reject) => {
-    const s = net.connect({ host: '127.0.0.1', port });
+    const s = typeof where === 'string' ? net.connect({ path: where }) : net.connect({ host: '127.0.0.1', port: where });
     sockets.add(s);
     s.once('connect', () => resolve(new RawClient(s)));
     s.once('error', reject);
