@@ -16,12 +16,14 @@ export {
   type RequestOptions,
   type ResponseLine,
 } from './client.js';
+export { JsonClient, type JsonClientOptions, type CallArgs } from './json-client.js';
 export {
   OnelineError,
   isOnelineError,
   DEFAULT_MAX_LINE_LENGTH,
   type OnelineErrorCode,
   type InvalidReason,
+  type CommandMap,
   type Logger,
   type Payload,
 } from '@socket-oneline/protocol';

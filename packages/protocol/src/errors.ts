@@ -49,7 +49,21 @@ export type OnelineErrorCode =
    * TLS failed: a handshake or certificate was refused (by either side), or
    * one side speaks TLS and the other does not. Retrying will not help.
    */
-  | 'ERR_ONELINE_TLS';
+  | 'ERR_ONELINE_TLS'
+  /** A JSON command line is not JSON. */
+  | 'ERR_ONELINE_JSON_SYNTAX'
+  /** A JSON command is not a JSON object. */
+  | 'ERR_ONELINE_JSON_NOT_OBJECT'
+  /** A JSON command has no string command field (`cmd` by default). */
+  | 'ERR_ONELINE_JSON_NO_COMMAND'
+  /** A JSON command names a command the router does not know. */
+  | 'ERR_ONELINE_UNKNOWN_COMMAND'
+  /** A JSON command's parameters failed its validation. */
+  | 'ERR_ONELINE_BAD_PARAMS'
+  /** A JSON command's handler threw or rejected (the default code of the error answer). */
+  | 'ERR_ONELINE_COMMAND_FAILED'
+  /** `call()` got an error answer from the server; `err.remote` holds the server's error object. */
+  | 'ERR_ONELINE_REMOTE_ERROR';
 
 /** Who is at fault. */
 export type OnelineErrorOrigin = 'local' | 'remote' | 'environment';
@@ -60,6 +74,8 @@ export interface OnelineErrorOptions {
   cause?: unknown;
   /** Who is at fault; defaults from the code. */
   origin?: OnelineErrorOrigin;
+  /** With `ERR_ONELINE_REMOTE_ERROR`: the error object the server answered with. */
+  remote?: { readonly code: string; readonly message: string; readonly details?: unknown };
 }
 
 const DEFAULT_ORIGIN: Record<OnelineErrorCode, OnelineErrorOrigin> = {
@@ -80,6 +96,13 @@ const DEFAULT_ORIGIN: Record<OnelineErrorCode, OnelineErrorOrigin> = {
   ERR_ONELINE_HANDLER_FAILED: 'local',
   ERR_ONELINE_SOCKET: 'environment',
   ERR_ONELINE_TLS: 'remote',
+  ERR_ONELINE_JSON_SYNTAX: 'remote',
+  ERR_ONELINE_JSON_NOT_OBJECT: 'remote',
+  ERR_ONELINE_JSON_NO_COMMAND: 'remote',
+  ERR_ONELINE_UNKNOWN_COMMAND: 'remote',
+  ERR_ONELINE_BAD_PARAMS: 'remote',
+  ERR_ONELINE_COMMAND_FAILED: 'remote',
+  ERR_ONELINE_REMOTE_ERROR: 'remote',
 };
 
 /** Every stable error code, for documentation and exhaustive tests. */
@@ -102,12 +125,15 @@ export class OnelineError extends Error {
   readonly code: OnelineErrorCode;
   /** Who is at fault. */
   readonly origin: OnelineErrorOrigin;
+  /** With `ERR_ONELINE_REMOTE_ERROR`: the server's error object (`code`, `message`, `details`). */
+  readonly remote?: { readonly code: string; readonly message: string; readonly details?: unknown };
 
   constructor(code: OnelineErrorCode, message: string, options: OnelineErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'OnelineError';
     this.code = code;
     this.origin = options.origin ?? DEFAULT_ORIGIN[code];
+    if (options.remote !== undefined) this.remote = options.remote;
   }
 }
 

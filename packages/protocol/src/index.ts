@@ -53,6 +53,27 @@ export {
 } from './client-session.js';
 export { decodeDroppingInvalid } from './utf8.js';
 export {
+  encodeJsonCommand,
+  encodeJsonResult,
+  encodeJsonError,
+  decodeJsonCommand,
+  decodeJsonAnswer,
+  DEFAULT_COMMAND_FIELD,
+  type CommandMap,
+  type CommandSpec,
+  type CommandSpecs,
+  type CommandName,
+  type ParamsOf,
+  type ResultOf,
+  type JsonErrorObject,
+  type JsonCommand,
+  type JsonCodecOptions,
+  type JsonAnswer,
+  type StandardSchemaV1,
+  type StandardSchemaResult,
+} from './json.js';
+export { Fifo } from './fifo.js';
+export {
   resolveLogger,
   silentLogger,
   escapeControl,

@@ -21,11 +21,20 @@ export {
 } from './server.js';
 export { serverChannels } from './diagnostics.js';
 export {
+  jsonRouter,
+  JsonCommandError,
+  type JsonHandlers,
+  type JsonHandlerContext,
+  type JsonRouterOptions,
+} from './json-router.js';
+export {
   OnelineError,
   isOnelineError,
   DEFAULT_MAX_LINE_LENGTH,
   type OnelineErrorCode,
   type Command,
+  type CommandMap,
+  type StandardSchemaV1,
   type InvalidReason,
   type Logger,
   type Payload,

@@ -1,0 +1,66 @@
+/**
+ * `JsonClient`: typed calls of JSON commands over an {@link OnelineClient},
+ * the client side of the server's `jsonRouter`. Each call writes one JSON
+ * command line and reads one answer line through `request()`, so
+ * pipelining, timeouts, `AbortSignal` and the realignment after a timeout
+ * work exactly as for plain requests.
+ */
+import {
+  DEFAULT_COMMAND_FIELD,
+  OnelineError,
+  decodeJsonAnswer,
+  encodeJsonCommand,
+  type CommandName,
+  type CommandSpecs,
+} from '@socket-oneline/protocol';
+import type { OnelineClient, WaitOptions } from './client.js';
+
+/** The arguments of `call(name, ...)`: parameters are optional only for commands whose params allow `undefined`. */
+export type CallArgs<M extends CommandSpecs<M>, K extends keyof M> = undefined extends M[K]['params']
+  ? [params?: M[K]['params'], options?: WaitOptions]
+  : [params: M[K]['params'], options?: WaitOptions];
+
+/** Options of {@link JsonClient}. */
+export interface JsonClientOptions {
+  /** The field that holds the command name. @defaultValue `'cmd'` */
+  field?: string;
+}
+
+/**
+ * Typed JSON calls over an {@link OnelineClient}.
+ *
+ * @example
+ * ```ts
+ * const device = new JsonClient<Device>(client);
+ * const { value } = await device.call('click_left', { x: 10, y: 20 }); // typed
+ * ```
+ */
+export class JsonClient<M extends CommandSpecs<M>> {
+  private readonly field: string;
+
+  constructor(
+    /** The connection the calls go over (connect it first). */
+    readonly client: OnelineClient,
+    options: JsonClientOptions = {},
+  ) {
+    this.field = options.field ?? DEFAULT_COMMAND_FIELD;
+  }
+
+  /**
+   * Calls command `name` with its parameters; resolves with its typed result.
+   * @throws OnelineError `ERR_ONELINE_REMOTE_ERROR` for an error answer (`err.remote` is the
+   *   server's `{ code, message, details? }`); `ERR_ONELINE_JSON_SYNTAX` for an answer that is not
+   *   JSON; `ERR_ONELINE_INVALID_OPTION` for parameters JSON cannot hold; and whatever
+   *   `request()` throws (`ERR_ONELINE_TIMEOUT`, `ERR_ONELINE_ABORTED`, `ERR_ONELINE_CLOSED`, ...).
+   */
+  async call<K extends CommandName<M>>(name: K, ...args: CallArgs<M, K>): Promise<M[K]['result']> {
+    const [params, options] = args as [object | undefined, WaitOptions | undefined];
+    const line = encodeJsonCommand(name, params, { field: this.field });
+    const [answer] = await this.client.request(line, { ...options, lines: 1 });
+    if (answer === undefined) throw new OnelineError('ERR_ONELINE_CLOSED', `no answer to '${name}'`);
+    const decoded = decodeJsonAnswer(answer.text);
+    if (decoded.ok) return decoded.result as M[K]['result'];
+    const { code, message } = decoded.error;
+    throw new OnelineError('ERR_ONELINE_REMOTE_ERROR', `${name}: ${code}: ${message}`, { remote: decoded.error });
+  }
+}
