@@ -53,7 +53,8 @@ function fmt(e: TranscriptEntry): string {
   return e.rttMs === undefined ? `${head}${e.line}` : `${head}${e.line.padEnd(44)}${e.rttMs.toFixed(2).padStart(8)} ms`;
 }
 
-function waitForListening(child: ChildProcess, ms: number): Promise<{ host: string; port: number }> {
+/** Resolves with the address a server bin prints (`listening on HOST:PORT`), within `ms`. */
+export function waitForListening(child: ChildProcess, ms: number): Promise<{ host: string; port: number }> {
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
@@ -80,7 +81,8 @@ function waitForListening(child: ChildProcess, ms: number): Promise<{ host: stri
   });
 }
 
-function waitForExit(child: ChildProcess, ms: number): Promise<{ code: number | null; signal: string | null } | undefined> {
+/** Resolves with the child's exit, or undefined if it has not exited within `ms`. */
+export function waitForExit(child: ChildProcess, ms: number): Promise<{ code: number | null; signal: string | null } | undefined> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
   return new Promise((resolve) => {
     const t = setTimeout(() => {
@@ -96,7 +98,7 @@ function waitForExit(child: ChildProcess, ms: number): Promise<{ code: number | 
 }
 
 /** Stops the child if it still runs: SIGTERM, then SIGKILL after a bound. */
-async function reap(child: ChildProcess, ms: number): Promise<void> {
+export async function reap(child: ChildProcess, ms: number): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill('SIGTERM');
   if ((await waitForExit(child, ms)) === undefined) {
