@@ -22,10 +22,10 @@ const smoke = Boolean(opts.smoke);
 const only = typeof opts.only === 'string' ? new Set(opts.only.split(',')) : null;
 const want = (section) => only === null || only.has(section);
 
-/** Sizes of the run. A sample is >= 1M commands or lasts >= 0.5 s, whichever comes first. */
+/** Sizes of the run (smoke: tiny counts). A measured sample lasts >= 0.5 s. */
 const C = smoke
   ? { warmup: 1, rounds: 1, maxCount: 2000, minSec: 0, probe: 500, cold: 2000, coldRounds: 1, rtt: 50, reconnect: 5, flood: 8 << 20 }
-  : { warmup: 2, rounds: 9, maxCount: 1_000_000, minSec: 0.5, probe: 100_000, cold: 200_000, coldRounds: 9, rtt: 2000, reconnect: 100, flood: 1 << 30 };
+  : { warmup: 2, rounds: 9, maxCount: 1_000_000, minSec: 0.5, probe: 1_000_000, cold: 200_000, coldRounds: 9, rtt: 2000, reconnect: 100, flood: 1 << 30 };
 if (opts.rounds !== undefined) C.rounds = C.coldRounds = Number(opts.rounds);
 const LENGTHS = [6, 32, 100, 1024, 8192, 61440]; // bytes per line, LF included
 const DEPTHS = [1, 10, 100, 1000, 10_000];
@@ -53,8 +53,8 @@ export function pairedRatio(a, b) {
 
 /**
  * Throughput of `names` on warm servers. `job` is the loadgen job without
- * port and count; `maxCount` caps a sample. A probe run per server sizes its
- * samples (>= maxCount commands or >= minSec seconds); then warm-up rounds
+ * port and count; `maxCount` sizes smoke samples. A probe run per server sizes its
+ * samples (>= minSec seconds); then warm-up rounds
  * (discarded) and measured rounds, order rotated each round.
  */
 async function throughput(names, job, maxCount = C.maxCount) {
@@ -62,11 +62,18 @@ async function throughput(names, job, maxCount = C.maxCount) {
   const counts = {};
   for (const n of names) {
     procs[n] = await warmServer(n);
-    const probe = Math.min(C.probe, maxCount);
-    const { ms } = await lg.run({ ...job, port: await procs[n].port, count: probe });
+    // Probe with growing counts until a run lasts long enough to time it.
+    let probe = Math.min(1000, maxCount);
+    let ms;
+    for (;;) {
+      ({ ms } = await lg.run({ ...job, port: await procs[n].port, count: probe }));
+      if (ms >= 100 || probe >= Math.min(C.probe, maxCount)) break;
+      probe = Math.min(C.probe, maxCount, probe * 10);
+    }
     const rate = probe / (ms / 1000);
-    counts[n] = Math.max(1, Math.min(maxCount, Math.ceil(rate * C.minSec * 1.1)));
-    if (C.minSec === 0) counts[n] = maxCount;
+    // Samples last >= 0.5 s whatever the server's speed (1M commands would
+    // last 60 ms on the fastest floor: too short to average out noise).
+    counts[n] = C.minSec === 0 ? maxCount : Math.max(1000, Math.ceil(rate * C.minSec * 1.1));
   }
   const rates = Object.fromEntries(names.map((n) => [n, []]));
   const cpu = Object.fromEntries(names.map((n) => [n, []]));

@@ -53,9 +53,12 @@ export function availableServers() {
 
 /** A running server process. */
 export class ServerProc {
-  constructor(name, argv) {
+  /** `keep`: keep every other stdout line (e.g. V8 traces) in `this.other`. */
+  constructor(name, argv, { keep = false } = {}) {
     this.name = name;
     this.child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.keep = keep;
+    this.other = [];
     this.buf = '';
     this.waiters = [];
     this.child.stdout.setEncoding('utf8');
@@ -76,6 +79,7 @@ export class ServerProc {
       const [key, ...rest] = line.split(' ');
       const w = this.waiters.findIndex((x) => x.key === key);
       if (w !== -1) this.waiters.splice(w, 1)[0].resolve(rest);
+      else if (this.keep) this.other.push(line);
     }
   }
 
