@@ -7,6 +7,7 @@
 // with pass/fail; writes docs/bench-results.json, docs/bench.svg and the
 // README section (not with --smoke).
 //   node tools/bench/all.mjs [--smoke] [--rounds N] [--only pipelined,cold,...]
+//     [--lengths 6,100] [--depths 1,100]   (--only/--lengths/--depths: nothing is written)
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -27,8 +28,9 @@ const C = smoke
   ? { warmup: 1, rounds: 1, maxCount: 2000, minSec: 0, probe: 500, cold: 2000, coldRounds: 1, rtt: 50, reconnect: 5, flood: 8 << 20 }
   : { warmup: 2, rounds: 9, maxCount: 1_000_000, minSec: 0.5, probe: 1_000_000, cold: 200_000, coldRounds: 9, rtt: 2000, reconnect: 100, flood: 1 << 30 };
 if (opts.rounds !== undefined) C.rounds = C.coldRounds = Number(opts.rounds);
-const LENGTHS = [6, 32, 100, 1024, 8192, 61440]; // bytes per line, LF included
-const DEPTHS = [1, 10, 100, 1000, 10_000];
+const list = (v, d) => (typeof v === 'string' ? v.split(',').map(Number) : d);
+const LENGTHS = list(opts.lengths, [6, 32, 100, 1024, 8192, 61440]); // bytes per line, LF included
+const DEPTHS = list(opts.depths, [1, 10, 100, 1000, 10_000]);
 
 const all = availableServers();
 const running = new Map(); // name -> ServerProc (warm servers, started once)
@@ -259,7 +261,7 @@ async function main() {
     printSection('decoder', res.decoder, meta);
   }
   const seconds = (Date.now() - t0) / 1000;
-  const ok = writeReports(res, { ...meta, seconds, write: !smoke && only === null });
+  const ok = writeReports(res, { ...meta, seconds, write: !smoke && only === null && opts.lengths === undefined && opts.depths === undefined });
   if (want('client')) {
     console.log('\n== client benchmark (tools/bench/client.mjs)');
     const c = await sectionClient();

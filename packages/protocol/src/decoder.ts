@@ -232,14 +232,17 @@ export class LineDecoder {
       lf = buf.indexOf(LF, start);
     }
     if (lf !== -1) {
-      // Short-line fast path: when the chunk is ASCII and its first complete
-      // line is short (typical of pipelined commands), decode the chunk to one
-      // string and find and cut lines with string operations: a native call
-      // per line costs more than the line itself.
-      if (lf - start < SLICE_MAX && buf.length - start >= 64 && isAscii(buf)) {
+      // String path: when the chunk is ASCII and its first complete line is
+      // not long (typical of pipelined commands), decode the chunk to one
+      // string once and find lines with String#indexOf: a native
+      // Buffer#indexOf call per line costs more than a short line itself.
+      // Long lines skip it: the chunk copy would double their decoding work.
+      let ascii: boolean | undefined;
+      if (lf - start < LONG_LINE && buf.length - start >= 64) ascii = isAscii(buf);
+      if (ascii === true) {
         start = this.scanString(buf, asciiSlice(buf, 0, buf.length), start, lf, out);
       } else {
-        start = this.scanBytes(buf, start, lf, out);
+        start = this.scanBytes(buf, start, lf, out, ascii);
       }
     }
     if (start < buf.length) this.hold(buf, start);
@@ -248,8 +251,8 @@ export class LineDecoder {
   /**
    * Lines of an ASCII chunk, found in `str` (the whole chunk decoded once);
    * `lf` is the first LF at or after `start`. Returns where the tail begins.
-   * Only lines shorter than V8's sliced-string minimum are cut from `str`, so
-   * no line keeps the chunk string alive.
+   * Only lines shorter than V8's sliced-string minimum are cut from `str`
+   * (longer ones are copied from `buf`), so no line keeps the chunk string alive.
    */
   private scanString(buf: Buffer, str: string, start: number, lf: number, out: DecoderEvent[]): number {
     const stripCR = this.stripCR;
@@ -270,10 +273,9 @@ export class LineDecoder {
   }
 
   /** Lines of any chunk, found with Buffer#indexOf. Returns where the tail begins. */
-  private scanBytes(buf: Buffer, start: number, lf: number, out: DecoderEvent[]): number {
-    // Whether the whole chunk is ASCII, computed on the first short line that
-    // needs it: one native scan then spares every line its own check.
-    let ascii: boolean | undefined;
+  private scanBytes(buf: Buffer, start: number, lf: number, out: DecoderEvent[], ascii: boolean | undefined): number {
+    // Whether the whole chunk is ASCII (undefined until a short line needs
+    // it): one native scan then spares every line its own check.
     while (lf !== -1) {
       if (lf - start >= LONG_LINE && ascii === undefined) {
         // Long line: decode and validate in one pass (utf8Slice, then a
