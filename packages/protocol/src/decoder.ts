@@ -134,6 +134,21 @@ export interface IncompleteEvent {
 /** What {@link LineDecoder.push} and {@link LineDecoder.end} return. */
 export type DecoderEvent = LineEvent | OverflowEvent | IncompleteEvent;
 
+/** Where {@link LineDecoder.feedTo} hands each event, in order. */
+export interface DecoderSink {
+  /** One decoded event (a `line` or an `overflow`; `incomplete` only comes from `end()`). */
+  onEvent(ev: DecoderEvent): void;
+}
+
+/** Appends events to an array (what {@link LineDecoder.feed} does). */
+class ArraySink implements DecoderSink {
+  constructor(private readonly out: DecoderEvent[]) {}
+
+  onEvent(ev: DecoderEvent): void {
+    this.out.push(ev);
+  }
+}
+
 /**
  * Validates decoder options and fills in defaults.
  * @throws OnelineError `ERR_ONELINE_INVALID_OPTION` for a bad value.
@@ -214,11 +229,18 @@ export class LineDecoder {
    * on hot paths).
    */
   feed(chunk: Uint8Array, out: DecoderEvent[]): void {
-    // Shaped for a fast cold start: the loops over a chunk's lines hold only
-    // the common cases, in their own small functions that V8 optimizes early
-    // (on-stack, during the first big chunk). What happens at most once per
-    // chunk (a line carried over from earlier chunks, the choice of loop, the
-    // tail) stays here, so a rare branch never deoptimizes a hot loop.
+    this.feedTo(chunk, new ArraySink(out));
+  }
+
+  /**
+   * Like {@link feed} but hands each event to `sink` as soon as it is decoded:
+   * nothing is gathered per chunk, so an event the sink does not keep dies
+   * young (gathering a whole chunk's events first costs more in garbage
+   * collection than decoding them). If `sink` throws, the exception
+   * propagates, the chunk's remaining complete lines are dropped and the
+   * decoder stays consistent (bytes after the chunk's last LF are held).
+   */
+  feedTo(chunk: Uint8Array, sink: DecoderSink): void {
     const buf = toBuffer(chunk);
     let start = 0;
     let lf = buf.indexOf(LF, 0);
@@ -227,7 +249,12 @@ export class LineDecoder {
         this.hold(buf, 0);
         return;
       }
-      this.finishCarried(buf, lf, out);
+      try {
+        this.finishCarried(buf, lf, sink);
+      } catch (err) {
+        this.holdAfterLastLf(buf);
+        throw err;
+      }
       start = lf + 1;
       lf = buf.indexOf(LF, start);
     }
@@ -239,10 +266,15 @@ export class LineDecoder {
       // Long lines skip it: the chunk copy would double their decoding work.
       let ascii: boolean | undefined;
       if (lf - start < LONG_LINE && buf.length - start >= 64) ascii = isAscii(buf);
-      if (ascii === true) {
-        start = this.scanString(buf, asciiSlice(buf, 0, buf.length), start, lf, out);
-      } else {
-        start = this.scanBytes(buf, start, lf, out, ascii);
+      try {
+        if (ascii === true) {
+          start = this.scanString(buf, asciiSlice(buf, 0, buf.length), start, lf, sink);
+        } else {
+          start = this.scanBytes(buf, start, lf, sink, ascii);
+        }
+      } catch (err) {
+        this.holdAfterLastLf(buf);
+        throw err;
       }
     }
     if (start < buf.length) this.hold(buf, start);
@@ -254,7 +286,7 @@ export class LineDecoder {
    * Only lines shorter than V8's sliced-string minimum are cut from `str`
    * (longer ones are copied from `buf`), so no line keeps the chunk string alive.
    */
-  private scanString(buf: Buffer, str: string, start: number, lf: number, out: DecoderEvent[]): number {
+  private scanString(buf: Buffer, str: string, start: number, lf: number, sink: DecoderSink): number {
     const stripCR = this.stripCR;
     // Lines up to this length are cut from `str`; longer ones (or over a tiny limit) go the slow way.
     const shortMax = Math.min(SLICE_MAX - 1, this.maxLineLength);
@@ -262,9 +294,9 @@ export class LineDecoder {
       const len = lf - start;
       if (len <= shortMax) {
         const end = stripCR && len > 0 && str.charCodeAt(lf - 1) === CR ? lf - 1 : lf;
-        out.push(new DecodedLine(buf, start, end, str.slice(start, end), false));
+        sink.onEvent(new DecodedLine(buf, start, end, str.slice(start, end), false));
       } else {
-        out.push(this.longLine(buf, start, lf, true));
+        sink.onEvent(this.longLine(buf, start, lf, true));
       }
       start = lf + 1;
       lf = str.indexOf('\n', start);
@@ -273,22 +305,28 @@ export class LineDecoder {
   }
 
   /** Lines of any chunk, found with Buffer#indexOf. Returns where the tail begins. */
-  private scanBytes(buf: Buffer, start: number, lf: number, out: DecoderEvent[], ascii: boolean | undefined): number {
+  private scanBytes(buf: Buffer, start: number, lf: number, sink: DecoderSink, ascii: boolean | undefined): number {
     // Whether the whole chunk is ASCII (undefined until a short line needs
     // it): one native scan then spares every line its own check.
     while (lf !== -1) {
       if (lf - start >= LONG_LINE && ascii === undefined) {
         // Long line: decode and validate in one pass (utf8Slice, then a
         // cheap U+FFFD check) rather than an ASCII scan plus a copy.
-        out.push(this.longLine(buf, start, lf, false));
+        sink.onEvent(this.longLine(buf, start, lf, false));
       } else {
         ascii ??= isAscii(buf);
-        out.push(this.longLine(buf, start, lf, ascii));
+        sink.onEvent(this.longLine(buf, start, lf, ascii));
       }
       start = lf + 1;
       lf = buf.indexOf(LF, start);
     }
     return start;
+  }
+
+  /** After a sink threw: the chunk's remaining complete lines are dropped, its tail is kept. */
+  private holdAfterLastLf(buf: Buffer): void {
+    const tail = buf.lastIndexOf(LF) + 1;
+    if (tail < buf.length) this.hold(buf, tail);
   }
 
   /** A line that may be over the limit (checked here, off the short-line path). */
@@ -298,22 +336,25 @@ export class LineDecoder {
   }
 
   /** Completes the line begun in earlier chunks at this chunk's first LF. */
-  private finishCarried(buf: Buffer, lf: number, out: DecoderEvent[]): void {
+  private finishCarried(buf: Buffer, lf: number, sink: DecoderSink): void {
+    // State is reset before the sink sees the event: it may throw.
     if (this.discarding) {
-      out.push({ type: 'overflow', length: this.discardedLength + lf });
+      const length = this.discardedLength + lf;
       this.discarding = false;
       this.discardedLength = 0;
+      sink.onEvent({ type: 'overflow', length });
       return;
     }
     const total = this.pendingLength + lf;
     if (total > this.maxLineLength) {
-      out.push({ type: 'overflow', length: total });
-    } else {
-      this.pending.push(buf.subarray(0, lf));
-      const joined = Buffer.concat(this.pending, total);
-      out.push(this.line(joined, 0, total, isAscii(joined)));
+      this.clearPending();
+      sink.onEvent({ type: 'overflow', length: total });
+      return;
     }
+    this.pending.push(buf.subarray(0, lf));
+    const joined = Buffer.concat(this.pending, total);
     this.clearPending();
+    sink.onEvent(this.line(joined, 0, total, isAscii(joined)));
   }
 
   // Emptied in place, never replaced: a fresh `[]` has another elements kind

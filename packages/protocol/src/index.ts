@@ -18,6 +18,7 @@ export {
   resolveDecoderOptions,
   type LineDecoderOptions,
   type DecoderEvent,
+  type DecoderSink,
   type LineEvent,
   type OverflowEvent,
   type IncompleteEvent,

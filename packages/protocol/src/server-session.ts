@@ -16,7 +16,7 @@
  * | closed  | closed      | closed  | closed     | closed   | closed        | closed  | ended |
  * | ended   | -           | -       | -          | -        | ended         | -       | -     |
  */
-import { LineDecoder, type DecoderEvent, type LineDecoderOptions } from './decoder.js';
+import { LineDecoder, type DecoderEvent, type DecoderSink, type LineDecoderOptions } from './decoder.js';
 import { nextState, type TransitionTable } from './fsm.js';
 
 /** States of {@link ServerSession}. */
@@ -98,21 +98,29 @@ export type ReplyAction = Extract<ServerAction, { type: 'reply' }>;
 const PONG_ACTION: ReplyAction = Object.freeze({ type: 'reply', data: Buffer.from('pong\n'), text: 'pong', to: 'ping' });
 const DISCONNECT_ACTION: ServerAction = Object.freeze({ type: 'disconnect' });
 const SHUTDOWN_ACTION: ServerAction = Object.freeze({ type: 'shutdown' });
-const SEED_EVENT: DecoderEvent = Object.freeze({ type: 'overflow', length: 0 });
+
+/** Hands the decoder's events to the session (a class: a closure would be slower to call). */
+class SessionEvents implements DecoderSink {
+  constructor(private readonly session: ServerSession) {}
+
+  onEvent(ev: DecoderEvent): void {
+    this.session.dispatch(ev);
+  }
+}
 
 /** Server-side protocol logic for one connection. Pure: no I/O, no timers. */
 export class ServerSession {
   private current: ServerState = 'serving';
   private readonly decoder: LineDecoder;
-  private readonly events: DecoderEvent[] = [];
+  // The sink of the receiveTo call in progress; the decoder hands each event
+  // to `decoded` at once (gathering a chunk's events first costs more in
+  // garbage collection than decoding them).
+  private sink: ServerActionSink | undefined;
+  private readonly decoded: DecoderSink = new SessionEvents(this);
 
   /** @throws OnelineError `ERR_ONELINE_INVALID_OPTION` for a bad decoder option. */
   constructor(options: LineDecoderOptions = {}) {
     this.decoder = new LineDecoder(options);
-    // Give the array object elements from the start: a fresh `[]` has another
-    // map, which would deoptimize the decoder's hot loop once per connection.
-    this.events.push(SEED_EVENT);
-    this.events.length = 0;
   }
 
   /** The current state. */
@@ -147,42 +155,38 @@ export class ServerSession {
   receiveTo(chunk: Uint8Array, sink: ServerActionSink): void {
     this.current = nextState('server', SERVER_TRANSITIONS, this.current, 'data');
     if (this.current !== 'serving') return;
-    const events = this.events;
-    this.decoder.feed(chunk, events);
+    this.sink = sink;
     try {
-      this.dispatch(events, sink);
+      this.decoder.feedTo(chunk, this.decoded);
     } finally {
-      events.length = 0;
+      this.sink = undefined;
     }
   }
 
-  // The loop lives apart from receiveTo so that V8 optimizes it on-stack
-  // during a first big chunk without meeting receiveTo's never-run tail,
-  // which would deoptimize it at the end of that chunk.
-  private dispatch(events: DecoderEvent[], sink: ServerActionSink): void {
-    for (let i = 0; i < events.length && this.current === 'serving'; i++) {
-      // (lines after a close are ignored: the loop stops when not serving)
-      const ev = events[i]!;
-      if (ev.type === 'line') {
-        if (!ev.invalid) {
-          const t = ev.text;
-          if (t === 'ping') {
-            // 'ping' and 'line' are self-loops of 'serving', the only state
-            // that decodes: the table lookup is skipped on this hot path.
-            sink.onReply(PONG_ACTION);
-            continue;
-          }
-          if (t === 'disconnect' || t === 'shutdown') {
-            this.current = nextState('server', SERVER_TRANSITIONS, this.current, t);
-            sink.onClose(t);
-            continue;
-          }
+  /** @internal One decoded event (called by the decoder through `decoded`). */
+  dispatch(ev: DecoderEvent): void {
+    // Lines after a close are ignored.
+    if (this.current !== 'serving') return;
+    const sink = this.sink!;
+    if (ev.type === 'line') {
+      if (!ev.invalid) {
+        const t = ev.text;
+        if (t === 'ping') {
+          // 'ping' and 'line' are self-loops of 'serving', the only state
+          // that decodes: the table lookup is skipped on this hot path.
+          sink.onReply(PONG_ACTION);
+          return;
         }
-        // A LineEvent already has the Command shape (lazy bytes, reason, length).
-        sink.onCommand(ev);
-      } else if (ev.type === 'overflow') {
-        sink.onCommand({ text: '', bytes: Buffer.alloc(0), invalid: true, reason: 'too-long', length: ev.length });
+        if (t === 'disconnect' || t === 'shutdown') {
+          this.current = nextState('server', SERVER_TRANSITIONS, this.current, t);
+          sink.onClose(t);
+          return;
+        }
       }
+      // A LineEvent already has the Command shape (lazy bytes, reason, length).
+      sink.onCommand(ev);
+    } else if (ev.type === 'overflow') {
+      sink.onCommand({ text: '', bytes: Buffer.alloc(0), invalid: true, reason: 'too-long', length: ev.length });
     }
   }
 
