@@ -5,13 +5,13 @@
 // cold benchmark's first burst, then more), and counts trace lines per
 // function. A function that settles early is optimized once or twice and
 // never deoptimized after its first burst.
-//   node tools/bench/deopts.mjs [--bursts 3] [--functions feed,receiveTo] [--verbose]
+//   node tools/bench/deopts.mjs [--bursts 3] [--functions feed,receiveTo,...] [--verbose]
 import { args } from './common.mjs';
 import { Loadgen, ServerProc } from './procs.mjs';
 
 const opts = args();
 const bursts = Number(opts.bursts ?? 3);
-const fns = String(opts.functions ?? 'feed,receiveTo').split(',');
+const fns = String(opts.functions ?? 'feed,feedTo,scanString,scanBytes,receiveTo,dispatch').split(',');
 const count = Number(opts.count ?? 200_000);
 
 const p = new ServerProc('ours', [process.execPath, '--trace-opt', '--trace-deopt', new URL('./serve.mjs', import.meta.url).pathname, 'ours'], { keep: true });
