@@ -4,7 +4,7 @@
 // group sits at 1x; a dashed tick marks our target.
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-const COLORS = { ours: '#3b7dd8', tight: '#777777', loose: '#aaaaaa' };
+const COLORS = { ours: '#3b7dd8', sweep: '#7ea6e0', tight: '#777777', loose: '#aaaaaa' };
 const PEER = '#e0a030';
 
 /**
@@ -23,7 +23,7 @@ export function ratioChart({ title, subtitle, groups, notes = [] }) {
   const values = groups.flatMap((g) => g.bars.map((b) => b.value)).filter((v) => v > 0);
   const lo = 10 ** Math.floor(Math.log10(Math.min(0.1, ...values)));
   const hi = 10 ** Math.ceil(Math.log10(Math.max(2, ...values)));
-  const x = (v) => left + ((Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * plotW;
+  const x = (v) => Math.round((left + ((Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * plotW) * 10) / 10;
   const plotH = groups.reduce((h, g) => h + groupGap + g.bars.length * (barH + gap), 0);
   const H = top + plotH + 30 + notes.length * 17 + 10;
   const p = [];

@@ -156,6 +156,9 @@ function chart(res, meta, date, machine) {
     groups.push({ title: 'round trip p99 vs tight floor (lower is better)', better: 'lower', target: 1.5, bars: bars(res.rtt, (s) => s.vs.tight.p99.ratio) });
   }
   if (res.pipelined) groups.push({ title: 'server CPU per command, warm, vs tight floor (lower is better)', better: 'lower', bars: bars(res.pipelined, (s) => s.cpuVs.ratio) });
+  const sweep = (sw, label) => Object.entries(sw).map(([k, s]) => ({ name: 'sweep', label: label(k), value: s.ours.vs.tight.ratio }));
+  if (res.lengths) groups.push({ title: 'line-length sweep: socket-oneline vs tight floor, per line length', better: 'higher', bars: sweep(res.lengths, (k) => size(Number(k))) });
+  if (res.depths) groups.push({ title: 'pipeline-depth sweep: socket-oneline vs tight floor, per commands in flight', better: 'higher', bars: sweep(res.depths, (k) => `${k} in flight`) });
   const notes = Object.entries(meta.skipped).map(([n, why]) => `${L[n]}: not measured (${why})`);
   return ratioChart({
     title: 'socket-oneline and its peers, as ratios (dashed tick: our target)',
