@@ -49,7 +49,7 @@ export interface LineDecoderOptions {
 /** A complete line. */
 export interface LineEvent {
   readonly type: 'line';
-  /** The line's bytes, without the LF (and without a stripped CR). */
+  /** The line's bytes, without the LF (and without a stripped CR): a new Buffer on each access. */
   readonly bytes: Buffer;
   /** The bytes decoded as UTF-8; for an invalid line, what decodes (undecodable bytes dropped). */
   readonly text: string;
@@ -75,36 +75,38 @@ const utf8Slice: Slicer =
     : (b, s, e) => b.toString('utf8', s, e);
 
 /**
- * A line whose `bytes` view is made on first use: most consumers read only
- * `text`, and a Buffer view per line costs as much as decoding a short one.
+ * A decoded line: plain data (`JSON.stringify` shows text, invalid, length
+ * and reason) that never keeps its socket chunk alive. Valid UTF-8 round-
+ * trips, so the bytes of a valid line are re-encoded from its text on
+ * access; an invalid line keeps a copy of its bytes (rare).
  */
 class DecodedLine implements LineEvent {
   // On the prototype (set below): one field less per line.
   declare readonly type: 'line';
   readonly text: string;
   readonly invalid: boolean;
-  private readonly src: Buffer;
-  private readonly start: number;
-  private readonly end: number;
+  readonly length: number;
+  readonly #raw: Buffer | undefined;
 
   constructor(src: Buffer, start: number, end: number, text: string, invalid: boolean) {
-    this.src = src;
-    this.start = start;
-    this.end = end;
     this.text = text;
     this.invalid = invalid;
+    this.length = end - start;
+    this.#raw = invalid ? Buffer.from(src.subarray(start, end)) : undefined;
   }
 
   get bytes(): Buffer {
-    return this.src.subarray(this.start, this.end);
-  }
-
-  get length(): number {
-    return this.end - this.start;
+    return this.#raw === undefined ? Buffer.from(this.text, 'utf8') : Buffer.from(this.#raw);
   }
 
   get reason(): 'undecodable' | undefined {
     return this.invalid ? 'undecodable' : undefined;
+  }
+
+  toJSON(): { text: string; invalid: boolean; reason?: 'undecodable'; length: number } {
+    return this.invalid
+      ? { text: this.text, invalid: true, reason: 'undecodable', length: this.length }
+      : { text: this.text, invalid: false, length: this.length };
   }
 }
 Object.defineProperty(DecodedLine.prototype, 'type', { value: 'line', enumerable: true });

@@ -1,50 +1,119 @@
 /**
  * The server side of one connection, as a state machine with no I/O.
  *
- * Theory of operation: the shell (e.g. `@socket-oneline/server`) feeds the
- * bytes it reads into {@link ServerSession.receive} and carries out the
- * returned actions strictly in order: `reply` writes bytes, `command` hands a
- * command to the user's handler (and waits for it), `disconnect`/`shutdown`
- * flush and close. Every LF-terminated line leads to exactly one action,
- * until a `disconnect` or `shutdown` line moves the session to `closed`,
- * after which lines are ignored. End of stream moves it to `ended`, after
- * which feeding it more is a bug in the shell and throws.
+ * Theory of operation (after h11): the session owns the order of work, the
+ * output and flow control; the shell (e.g. `@socket-oneline/server`) only
+ * moves bytes and owns the timers.
  *
- * | state   | line (user) | ping    | disconnect | shutdown | close (local) | data    | eof   |
- * | ------- | ----------- | ------- | ---------- | -------- | ------------- | ------- | ----- |
- * | serving | serving     | serving | closed     | closed   | closed        | serving | ended |
- * | closed  | closed      | closed  | closed     | closed   | closed        | closed  | ended |
- * | ended   | -           | -       | -          | -        | ended         | -       | -     |
+ * - Input: the shell feeds what it reads to {@link ServerSession.receive}.
+ *   Complete lines are queued, counted in bytes against `maxQueuedBytes`;
+ *   {@link ServerSession.wantsData} tells the shell whether to keep reading.
+ *   Reading goes on while a handler runs, so the shell sees the client leave.
+ * - Work: the shell pulls with {@link ServerSession.next}. It gets either a
+ *   {@link Command} for the user's handler (answers go through
+ *   {@link ServerSession.send}, then the shell calls
+ *   {@link ServerSession.done}), or a {@link ServerStep} saying what to wait
+ *   for. Built-ins are answered inside `next()`. No command starts while the
+ *   bytes waiting to be written exceed `writeHighWaterMark` (`'paused'`): flow
+ *   control is per command, whatever one command answers.
+ * - Output: {@link ServerSession.send} encodes and counts each line;
+ *   {@link ServerSession.output} hands the shell the next piece to write (at
+ *   most one write window in flight, so progress is visible to a slow
+ *   reader), and {@link ServerSession.written} reports a write handed to the
+ *   kernel. A close (`disconnect`, `shutdown`, {@link ServerSession.close},
+ *   end of input) ends the connection only after every byte produced before
+ *   it was written: `next()` says `'end'` then, once.
+ *
+ * Every lifecycle change goes through {@link SERVER_TRANSITIONS}; an event a
+ * state does not list throws `ERR_ONELINE_ILLEGAL_TRANSITION` naming role,
+ * state and event. `*-running` states have a handler in progress:
+ *
+ * | state               | data                | eof                 | run                 | done        | disconnect | shutdown | close           | finish | gone   | send                |
+ * | ------------------- | ------------------- | ------------------- | ------------------- | ----------- | ---------- | -------- | --------------- | ------ | ------ | ------------------- |
+ * | open                | open                | half-closed         | running             | -           | closing    | closing  | closing         | -      | error  | open                |
+ * | running             | running             | half-closed-running | -                   | open        | -          | -        | closing-running | -      | error  | running             |
+ * | half-closed         | -                   | -                   | half-closed-running | -           | closing    | closing  | closing         | -      | error  | half-closed         |
+ * | half-closed-running | -                   | -                   | -                   | half-closed | -          | -        | closing-running | -      | error  | half-closed-running |
+ * | closing             | closing             | closing             | -                   | -           | -          | -        | closing         | ended  | error  | -                   |
+ * | closing-running     | closing-running     | closing-running     | -                   | closing     | -          | -        | closing-running | -      | error  | closing-running     |
+ * | ended               | ended               | ended               | -                   | -           | -          | -        | ended           | -      | closed | -                   |
+ * | closed              | -                   | -                   | -                   | -           | -          | -        | closed          | -      | closed | -                   |
+ * | error               | -                   | -                   | -                   | error       | -          | -        | error           | -      | error  | -                   |
+ *
+ * Events: `data` bytes read; `eof` the client ended its side (half-close);
+ * `run`/`done` a handler starts/settles; `disconnect`/`shutdown` the
+ * built-ins; `close` the server ends the connection (server.close(), idle);
+ * `finish` all output handed to the kernel, FIN next; `gone` the socket
+ * closed; `send` an answer is produced. `error` means the socket went away
+ * before a clean end: what was not written is dropped.
  */
-import { LineDecoder, type DecoderEvent, type DecoderSink, type LineDecoderOptions } from './decoder.js';
+import { LineDecoder, type DecoderEvent, type LineDecoderOptions, type IncompleteEvent } from './decoder.js';
+import { encodeLine, type Payload } from './encoder.js';
+import { OnelineError } from './errors.js';
+import { Fifo } from './fifo.js';
 import { nextState, type TransitionTable } from './fsm.js';
 
-/** States of {@link ServerSession}. */
-export type ServerState = 'serving' | 'closed' | 'ended';
-/** Events of {@link ServerSession}'s transition table. */
-export type ServerEvent = 'line' | 'ping' | 'disconnect' | 'shutdown' | 'close' | 'data' | 'eof';
+/** States of {@link ServerSession} (see the table in the file header). */
+export type ServerState =
+  | 'open'
+  | 'running'
+  | 'half-closed'
+  | 'half-closed-running'
+  | 'closing'
+  | 'closing-running'
+  | 'ended'
+  | 'closed'
+  | 'error';
 
-/** The server session's transition table (see the file header). */
+/** Events of {@link ServerSession}'s transition table. */
+export type ServerEvent = 'data' | 'eof' | 'run' | 'done' | 'disconnect' | 'shutdown' | 'close' | 'finish' | 'gone' | 'send';
+
+/** The server session's transition table: the single source of truth for its lifecycle. */
 export const SERVER_TRANSITIONS: TransitionTable<ServerState, ServerEvent> = Object.freeze({
-  serving: {
-    line: 'serving',
-    ping: 'serving',
-    disconnect: 'closed',
-    shutdown: 'closed',
-    close: 'closed',
-    data: 'serving',
-    eof: 'ended',
+  open: {
+    data: 'open',
+    eof: 'half-closed',
+    run: 'running',
+    disconnect: 'closing',
+    shutdown: 'closing',
+    close: 'closing',
+    gone: 'error',
+    send: 'open',
   },
-  closed: {
-    line: 'closed',
-    ping: 'closed',
-    disconnect: 'closed',
-    shutdown: 'closed',
-    close: 'closed',
-    data: 'closed',
-    eof: 'ended',
+  running: {
+    data: 'running',
+    eof: 'half-closed-running',
+    done: 'open',
+    close: 'closing-running',
+    gone: 'error',
+    send: 'running',
   },
-  ended: { close: 'ended' },
+  'half-closed': {
+    run: 'half-closed-running',
+    disconnect: 'closing',
+    shutdown: 'closing',
+    close: 'closing',
+    gone: 'error',
+    send: 'half-closed',
+  },
+  'half-closed-running': {
+    done: 'half-closed',
+    close: 'closing-running',
+    gone: 'error',
+    send: 'half-closed-running',
+  },
+  closing: { data: 'closing', eof: 'closing', close: 'closing', finish: 'ended', gone: 'error' },
+  'closing-running': {
+    data: 'closing-running',
+    eof: 'closing-running',
+    done: 'closing',
+    close: 'closing-running',
+    gone: 'error',
+    send: 'closing-running',
+  },
+  ended: { data: 'ended', eof: 'ended', close: 'ended', gone: 'closed' },
+  closed: { close: 'closed', gone: 'closed' },
+  error: { done: 'error', close: 'error', gone: 'error' },
 });
 
 /** The built-in command names, handled by the server itself. */
@@ -55,11 +124,15 @@ export type BuiltinCommand = (typeof BUILTIN_COMMANDS)[number];
 /** Why a command is flagged invalid. */
 export type InvalidReason = 'undecodable' | 'too-long';
 
-/** A command for the user's handler. */
+/**
+ * A command for the user's handler: plain data. `JSON.stringify(command)`
+ * shows `text`, `invalid`, `length` and (when invalid) `reason`; `bytes` is
+ * computed on access and never keeps a socket chunk alive.
+ */
 export interface Command {
   /** The decoded text ('' for a too-long line, whose bytes were discarded). */
   readonly text: string;
-  /** The raw bytes (without LF and stripped CR; empty for a too-long line). */
+  /** The raw bytes (without LF and stripped CR; empty for a too-long line). A new Buffer on each access. */
   readonly bytes: Buffer;
   /** True when the line could not be decoded or was too long. */
   readonly invalid: boolean;
@@ -69,58 +142,90 @@ export interface Command {
   readonly length: number;
 }
 
-/** What the shell must do, in order. */
-export type ServerAction =
-  /** Write this answer to a built-in: `data` is the encoded line (e.g. `pong\n`), `text` the line without LF. */
-  | { readonly type: 'reply'; readonly data: Buffer; readonly text: string; readonly to: BuiltinCommand }
-  /** Give this command to the user's handler; wait for it before the next action. */
-  | { readonly type: 'command'; readonly command: Command }
-  /** Flush what was produced so far, then close the connection. */
-  | { readonly type: 'disconnect' }
-  /** Flush, close the connection and stop listening. */
-  | { readonly type: 'shutdown' }
-  /** The client ended the stream with an unterminated tail (reported, never a command). */
-  | { readonly type: 'incomplete'; readonly bytes: Buffer; readonly length: number; readonly tooLong: boolean };
+/**
+ * What {@link ServerSession.next} asks of the shell when it has no command:
+ * - `'read'`: nothing to run; keep reading.
+ * - `'paused'`: output is over `writeHighWaterMark`; write it and wait for {@link ServerSession.written}.
+ * - `'handling'`: a handler is running; wait for {@link ServerSession.done}.
+ * - `'disconnect'` / `'shutdown'`: the client asked (returned once; stop listening for `shutdown`); the close follows.
+ * - `'flushing'`: closing; write the output and wait for {@link ServerSession.written}.
+ * - `'end'`: every byte was handed to the kernel: end the socket (FIN) now. Returned once.
+ * - `'ended'`: FIN sent; wait for the socket to close.
+ * - `'closed'` / `'error'`: the connection is over (cleanly, or the socket went away first).
+ */
+export type ServerStep = 'read' | 'paused' | 'handling' | 'disconnect' | 'shutdown' | 'flushing' | 'end' | 'ended' | 'closed' | 'error';
 
-/** Where {@link ServerSession.receiveTo} sends each action, in order. */
-export interface ServerActionSink {
-  /** A command for the user's handler. */
-  onCommand(command: Command): void;
-  /** The answer to a built-in (e.g. `pong`). */
-  onReply(reply: ReplyAction): void;
-  /** `disconnect` or `shutdown`: flush, close (and stop listening for shutdown). */
-  onClose(kind: 'disconnect' | 'shutdown'): void;
+/** Options of {@link ServerSession}. */
+export interface ServerSessionOptions extends LineDecoderOptions {
+  /**
+   * Bytes waiting to be written above which no command starts.
+   * @defaultValue 65536
+   */
+  writeHighWaterMark?: number;
+  /**
+   * Bytes of received, not yet run commands above which {@link ServerSession.wantsData} turns false.
+   * Each queued command counts its length plus 64 bytes of bookkeeping, so a flood of empty lines is bounded too.
+   * @defaultValue 1048576 (1 MiB)
+   */
+  maxQueuedBytes?: number;
 }
 
-/** The answer to a built-in. */
-export type ReplyAction = Extract<ServerAction, { type: 'reply' }>;
+/** What one queued item costs besides its bytes (object and slot): counted so items are bounded too. */
+export const QUEUED_ITEM_OVERHEAD = 64;
+// Small text answers are joined in a string (fastest for V8) up to this many
+// characters, then encoded into one Buffer: no unbounded string is built.
+const TEXT_CHUNK = 16 * 1024;
+const EMPTY = Buffer.alloc(0);
+const PONG = 'pong\n';
 
-const PONG_ACTION: ReplyAction = Object.freeze({ type: 'reply', data: Buffer.from('pong\n'), text: 'pong', to: 'ping' });
-const DISCONNECT_ACTION: ServerAction = Object.freeze({ type: 'disconnect' });
-const SHUTDOWN_ACTION: ServerAction = Object.freeze({ type: 'shutdown' });
-
-/** Hands the decoder's events to the session (a class: a closure would be slower to call). */
-class SessionEvents implements DecoderSink {
-  constructor(private readonly session: ServerSession) {}
-
-  onEvent(ev: DecoderEvent): void {
-    this.session.dispatch(ev);
+/** A too-long line: its bytes were discarded, only the length is known. */
+class TooLongCommand implements Command {
+  readonly text = '';
+  readonly invalid = true;
+  readonly reason = 'too-long' as const;
+  constructor(readonly length: number) {}
+  get bytes(): Buffer {
+    return EMPTY;
   }
+}
+
+function positiveInt(name: string, v: number): number {
+  if (!Number.isSafeInteger(v) || v < 1) {
+    throw new OnelineError('ERR_ONELINE_INVALID_OPTION', `${name} must be a positive safe integer, got ${String(v)}`);
+  }
+  return v;
 }
 
 /** Server-side protocol logic for one connection. Pure: no I/O, no timers. */
 export class ServerSession {
-  private current: ServerState = 'serving';
+  private current: ServerState = 'open';
   private readonly decoder: LineDecoder;
-  // The sink of the receiveTo call in progress; the decoder hands each event
-  // to `decoded` at once (gathering a chunk's events first costs more in
-  // garbage collection than decoding them).
-  private sink: ServerActionSink | undefined;
-  private readonly decoded: DecoderSink = new SessionEvents(this);
+  /** The effective high-water mark for output bytes. */
+  readonly writeHighWaterMark: number;
+  /** The effective input budget in bytes. */
+  readonly maxQueuedBytes: number;
+  // Most bytes handed to the shell at once: the window that makes progress
+  // visible to a slow reader (a write completes when the kernel took it).
+  private readonly window: number;
 
-  /** @throws OnelineError `ERR_ONELINE_INVALID_OPTION` for a bad decoder option. */
-  constructor(options: LineDecoderOptions = {}) {
+  // Received lines not yet run.
+  private readonly queue = new Fifo<DecoderEvent>();
+  private queued = 0;
+
+  // Output not yet handed to the shell: parts, then text.
+  private readonly parts = new Fifo<Buffer>();
+  private partsBytes = 0;
+  private text = '';
+  // Size of the write handed to the shell and not yet reported written (one at a time).
+  private inFlightBytes = 0;
+  private steps = 0;
+
+  /** @throws OnelineError `ERR_ONELINE_INVALID_OPTION` for a bad option. */
+  constructor(options: ServerSessionOptions = {}) {
     this.decoder = new LineDecoder(options);
+    this.writeHighWaterMark = positiveInt('writeHighWaterMark', options.writeHighWaterMark ?? 64 * 1024);
+    this.maxQueuedBytes = positiveInt('maxQueuedBytes', options.maxQueuedBytes ?? 1024 * 1024);
+    this.window = Math.max(this.writeHighWaterMark, 16 * 1024);
   }
 
   /** The current state. */
@@ -128,88 +233,263 @@ export class ServerSession {
     return this.current;
   }
 
+  /** True while the session serves its client (the slot is held): open, running or half-closed. */
+  get serving(): boolean {
+    const s = this.current;
+    return s === 'open' || s === 'running' || s === 'half-closed' || s === 'half-closed-running';
+  }
+
+  /** True while a handler is in progress. */
+  get handling(): boolean {
+    const s = this.current;
+    return s === 'running' || s === 'half-closed-running' || s === 'closing-running';
+  }
+
+  /**
+   * Whether the shell should read from the socket: while serving, until the
+   * queued commands reach `maxQueuedBytes`; while closing, always (bytes are
+   * drained and discarded, so unread input cannot turn the close into a reset).
+   */
+  get wantsData(): boolean {
+    const s = this.current;
+    if (s === 'open' || s === 'running') return this.queued < this.maxQueuedBytes;
+    return s === 'closing' || s === 'closing-running' || s === 'ended';
+  }
+
   /** Bytes held for an unfinished line. */
   get buffered(): number {
     return this.decoder.buffered;
   }
 
+  /** Bytes (plus per-item overhead) of received commands not yet run. */
+  get queuedBytes(): number {
+    return this.queued;
+  }
+
+  /** Output bytes produced and not yet reported written (text not yet encoded counts one per character). */
+  get outputBytes(): number {
+    return this.partsBytes + this.text.length + this.inFlightBytes;
+  }
+
   /**
-   * Feeds bytes read from the client; returns the actions they complete, in order.
-   * @throws OnelineError `ERR_ONELINE_ILLEGAL_TRANSITION` after end of stream.
+   * A counter that moves on every sign of progress: a complete line
+   * received, an answer produced, a handler settled, a write handed to the
+   * kernel. The shell's timers count time without progress with it.
    */
-  receive(chunk: Uint8Array): ServerAction[] {
-    const actions: ServerAction[] = [];
-    this.receiveTo(chunk, {
-      onCommand: (command) => actions.push({ type: 'command', command }),
-      onReply: (reply) => actions.push(reply),
-      onClose: (kind) => actions.push(kind === 'disconnect' ? DISCONNECT_ACTION : SHUTDOWN_ACTION),
-    });
-    return actions;
+  get progress(): number {
+    return this.steps;
+  }
+
+  private to(event: ServerEvent): void {
+    this.current = nextState('server', SERVER_TRANSITIONS, this.current, event);
   }
 
   /**
-   * Like {@link receive}, but hands each action to `sink` as it is decoded,
-   * with no action objects: the hot path of a server shell.
-   * @throws OnelineError `ERR_ONELINE_ILLEGAL_TRANSITION` after end of stream.
+   * Feeds bytes read from the client. While closing they are discarded.
+   * @throws OnelineError `ERR_ONELINE_ILLEGAL_TRANSITION` after end of input or once the connection is over.
    */
-  receiveTo(chunk: Uint8Array, sink: ServerActionSink): void {
-    this.current = nextState('server', SERVER_TRANSITIONS, this.current, 'data');
-    if (this.current !== 'serving') return;
-    this.sink = sink;
-    try {
-      this.decoder.feedTo(chunk, this.decoded);
-    } finally {
-      this.sink = undefined;
+  receive(chunk: Uint8Array): void {
+    this.to('data');
+    const s = this.current;
+    if (s !== 'open' && s !== 'running') return;
+    const q = this.queue.tail;
+    const from = q.length;
+    this.decoder.feed(chunk, q);
+    let added = 0;
+    for (let i = from; i < q.length; i++) {
+      const ev = q[i]!;
+      added += (ev.type === 'line' ? ev.length : 0) + QUEUED_ITEM_OVERHEAD;
     }
-  }
-
-  /** @internal One decoded event (called by the decoder through `decoded`). */
-  dispatch(ev: DecoderEvent): void {
-    // Lines after a close are ignored.
-    if (this.current !== 'serving') return;
-    const sink = this.sink!;
-    if (ev.type === 'line') {
-      if (!ev.invalid) {
-        const t = ev.text;
-        if (t === 'ping') {
-          // 'ping' and 'line' are self-loops of 'serving', the only state
-          // that decodes: the table lookup is skipped on this hot path.
-          sink.onReply(PONG_ACTION);
-          return;
-        }
-        if (t === 'disconnect' || t === 'shutdown') {
-          this.current = nextState('server', SERVER_TRANSITIONS, this.current, t);
-          sink.onClose(t);
-          return;
-        }
-      }
-      // A LineEvent already has the Command shape (lazy bytes, reason, length).
-      sink.onCommand(ev);
-    } else if (ev.type === 'overflow') {
-      sink.onCommand({ text: '', bytes: Buffer.alloc(0), invalid: true, reason: 'too-long', length: ev.length });
-    }
+    this.queued += added;
+    this.steps += q.length - from;
   }
 
   /**
-   * The client ended its stream (EOF or reset). Returns an `incomplete`
-   * action for an unterminated tail, when one was pending and the session was
-   * still serving.
+   * The client ended its side (EOF, a half-close). Commands already received
+   * are still run and answered; then the session closes. Returns the
+   * unterminated tail, if one was pending (never a command).
    * @throws OnelineError `ERR_ONELINE_ILLEGAL_TRANSITION` if called twice.
    */
-  end(): ServerAction[] {
-    const wasServing = this.current === 'serving';
-    this.current = nextState('server', SERVER_TRANSITIONS, this.current, 'eof');
-    const actions: ServerAction[] = [];
-    for (const ev of this.decoder.end()) {
-      if (wasServing && ev.type === 'incomplete') {
-        actions.push({ type: 'incomplete', bytes: ev.bytes, length: ev.length, tooLong: ev.tooLong });
-      }
-    }
-    return actions;
+  receiveEnd(): IncompleteEvent | undefined {
+    const wasServing = this.serving;
+    this.to('eof');
+    const [tail] = this.decoder.end();
+    return wasServing && tail?.type === 'incomplete' ? tail : undefined;
   }
 
-  /** The server closes the connection on its own (e.g. `server.close()`, idle timeout). */
+  /**
+   * The next thing to do: a command for the user's handler, or a
+   * {@link ServerStep}. Built-ins are handled here (`ping` answers `pong`).
+   */
+  next(): Command | ServerStep {
+    for (;;) {
+      const s = this.current;
+      if (s === 'open' || s === 'half-closed') {
+        if (this.outputBytes > this.writeHighWaterMark) return 'paused';
+        const ev = this.queue.shift();
+        if (ev === undefined) {
+          if (s === 'open') return 'read';
+          this.to('close'); // half-closed and everything answered: the client is done
+          continue;
+        }
+        this.queued -= (ev.type === 'line' ? ev.length : 0) + QUEUED_ITEM_OVERHEAD;
+        if (ev.type === 'line') {
+          if (!ev.invalid) {
+            const t = ev.text;
+            if (t === 'ping') {
+              this.to('send');
+              this.appendText(PONG);
+              continue;
+            }
+            if (t === 'disconnect' || t === 'shutdown') {
+              this.to(t);
+              this.dropQueue();
+              return t;
+            }
+          }
+          this.to('run');
+          return ev;
+        }
+        // The decoder only queues lines and overflows.
+        this.to('run');
+        return new TooLongCommand(ev.length);
+      }
+      if (s === 'running' || s === 'half-closed-running' || s === 'closing-running') return 'handling';
+      if (s === 'closing') {
+        if (this.outputBytes > 0) return 'flushing';
+        this.to('finish');
+        return 'end';
+      }
+      return s; // 'ended' | 'closed' | 'error'
+    }
+  }
+
+  /** The handler of the command from {@link next} settled (however it ended). */
+  done(): void {
+    this.to('done');
+    this.steps++;
+  }
+
+  /** True when {@link send} is allowed now (serving, or a handler is still running while closing). */
+  get canSend(): boolean {
+    return SERVER_TRANSITIONS[this.current].send !== undefined;
+  }
+
+  /**
+   * Queues one answer line (LF added). Text is counted and joined; bytes are
+   * copied, so the caller may reuse its buffer.
+   * @throws OnelineError `ERR_ONELINE_LF_IN_PAYLOAD` if the line contains LF (nothing is queued);
+   *   `ERR_ONELINE_NOT_CONNECTED` when the connection no longer takes answers.
+   */
+  send(line: Payload): void {
+    if (typeof line === 'string') {
+      if (line.indexOf('\n') !== -1) encodeLine(line); // throws the typed error
+      this.checkSend();
+      this.to('send');
+      if (line.length >= TEXT_CHUNK) {
+        this.flushText();
+        this.pushPart(encodeLine(line));
+      } else {
+        this.appendText(`${line}\n`);
+      }
+    } else {
+      const data = encodeLine(line); // throws for a LF
+      this.checkSend();
+      this.to('send');
+      this.flushText();
+      this.pushPart(data);
+    }
+    this.steps++;
+  }
+
+  private checkSend(): void {
+    if (!this.canSend) {
+      throw new OnelineError('ERR_ONELINE_NOT_CONNECTED', `cannot send: the connection is ${this.current}`);
+    }
+  }
+
+  private appendText(s: string): void {
+    this.text += s;
+    if (this.text.length >= TEXT_CHUNK) this.flushText();
+  }
+
+  private flushText(): void {
+    if (this.text === '') return;
+    this.pushPart(Buffer.from(this.text, 'utf8'));
+    this.text = '';
+  }
+
+  private pushPart(b: Buffer): void {
+    this.parts.push(b);
+    this.partsBytes += b.length;
+  }
+
+  /**
+   * The next piece of output to write (at most one window, 64 KiB or
+   * `writeHighWaterMark` if larger), or undefined when there is none or a
+   * piece is still in flight. Each piece must be reported with
+   * {@link written} once the socket has handed it to the kernel, in order.
+   */
+  output(): Buffer | undefined {
+    // One write in flight at a time, up to a window: a write completes once
+    // the kernel took it, so this keeps pieces large and progress visible.
+    if (this.inFlightBytes !== 0) return undefined;
+    const parts = this.parts;
+    if (parts.length === 0) this.flushText();
+    let out = parts.peek();
+    if (out === undefined) return undefined;
+    const room = this.window;
+    if (out.length > room) {
+      // A large answer goes out in window-sized pieces (views, no copy).
+      parts.replaceFront(out.subarray(room));
+      out = out.subarray(0, room);
+    } else {
+      parts.shift();
+    }
+    if (out.length < room && parts.length > 0 && out.length + parts.peek()!.length <= room) {
+      // Join following small parts into the same write, within the window.
+      const joined = [out];
+      let total = out.length;
+      for (let next = parts.peek(); next !== undefined && total + next.length <= room; next = parts.peek()) {
+        joined.push(parts.shift()!);
+        total += next.length;
+      }
+      out = Buffer.concat(joined, total);
+    }
+    this.partsBytes -= out.length;
+    this.inFlightBytes = out.length;
+    return out;
+  }
+
+  /** The oldest piece from {@link output} was handed to the kernel. A no-op once the connection is over. */
+  written(): void {
+    if (this.inFlightBytes === 0) return; // dropped by gone()
+    this.inFlightBytes = 0;
+    this.steps++;
+  }
+
+  /**
+   * The server ends the connection on its own (`server.close()`, idle
+   * timeout): commands not yet started are dropped, a running handler may
+   * finish, and everything produced is written before the FIN.
+   */
   close(): void {
-    this.current = nextState('server', SERVER_TRANSITIONS, this.current, 'close');
+    this.to('close');
+    this.dropQueue();
+  }
+
+  /** The socket closed. Queued commands and unwritten output are dropped. */
+  gone(): void {
+    this.to('gone');
+    this.dropQueue();
+    this.parts.clear();
+    this.partsBytes = 0;
+    this.text = '';
+    this.inFlightBytes = 0;
+  }
+
+  private dropQueue(): void {
+    this.queue.clear();
+    this.queued = 0;
   }
 }

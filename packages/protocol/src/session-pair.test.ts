@@ -1,33 +1,33 @@
 import fc from 'fast-check';
 import { ClientSession, type ResponseLine } from './client-session.js';
-import { encodeLine } from './encoder.js';
-import { ServerSession } from './server-session.js';
+import { SimShell } from './test-support/sim-shell.js';
 
 /**
  * A client and a server session wired back to back with no sockets: what the
- * client writes is fed to the server, the server's actions are carried out by
- * a tiny in-memory "shell" (the sample's answers: cmd01 → ack, else nak), and
- * what it writes is fed back to the client.
+ * client writes is fed to the server through a simulated shell (the sample's
+ * answers: cmd01 → ack, else nak), and what the server writes is fed back to
+ * the client.
  */
 class Pair {
   readonly client = new ClientSession();
-  readonly server = new ServerSession();
-  serverClosed: 'disconnect' | 'shutdown' | undefined;
-  readonly seen: string[] = [];
+  readonly shell = new SimShell((c) => ({ kind: 'sync', answers: [c.text === 'cmd01' ? 'ack' : 'nak - unknown cmd'] }));
+  get server() {
+    return this.shell.session;
+  }
+  get serverClosed(): 'disconnect' | 'shutdown' | undefined {
+    return this.shell.shutdownAsked ? 'shutdown' : this.shell.ended ? 'disconnect' : undefined;
+  }
+  get seen(): string[] {
+    return this.shell.delivered.map((c) => c.text);
+  }
 
   toServer(data: Buffer): void {
-    const out: Buffer[] = [];
-    for (const a of this.server.receive(data)) {
-      if (a.type === 'reply') out.push(a.data);
-      else if (a.type === 'command') {
-        this.seen.push(a.command.text);
-        out.push(encodeLine(a.command.text === 'cmd01' ? 'ack' : 'nak - unknown cmd'));
-      } else if (a.type === 'disconnect' || a.type === 'shutdown') {
-        this.serverClosed = a.type;
-      }
-    }
-    if (out.length > 0) this.client.receive(Buffer.concat(out));
-    if (this.serverClosed !== undefined) this.client.ended();
+    this.shell.wire = [];
+    this.shell.feed(data);
+    this.shell.drainAll();
+    const out = Buffer.concat(this.shell.wire);
+    if (out.length > 0) this.client.receive(out);
+    if (this.shell.ended) this.client.ended();
   }
 }
 
@@ -56,7 +56,7 @@ describe('client and server sessions wired together', () => {
     p.toServer(p.client.opened());
     p.toServer(p.client.close('shutdown'));
     expect(p.serverClosed).toBe('shutdown');
-    expect(p.server.state).toBe('closed');
+    expect(p.server.state).toBe('ended');
     expect(p.client.state).toBe('closed');
   });
 

@@ -10,6 +10,7 @@ export {
   type OnelineServerEvents,
   type CommandHandler,
   type HandlerResult,
+  type HandlerContext,
   type Reply,
   type DisconnectReason,
   type ClientInfo,

@@ -5,12 +5,20 @@
 import { readdirSync } from 'node:fs';
 import { OnelineServer } from '@socket-oneline/server';
 
-const opts = JSON.parse(process.argv[2] ?? '{}');
+const { answerBytes, answerKind, ...opts } = JSON.parse(process.argv[2] ?? '{}');
 const stats = { handled: 0, tooLong: 0, undecodable: 0, errors: 0, lastText: '', maxRss: process.memoryUsage().rss };
+// `answerBytes`: every command is answered with one line of about that many
+// bytes, numbered so the client can check the order (`answerKind`: 'string'
+// or 'buffer'). Amplification: a 4-byte command, a 60 KB answer.
+const pad = answerBytes ? 'x'.repeat(answerBytes) : '';
 const server = new OnelineServer({
   ...opts,
   handler: (cmd) => {
     stats.handled++;
+    if (answerBytes) {
+      const line = `${stats.handled - 1}:${pad}`;
+      return answerKind === 'buffer' ? Buffer.from(line) : line;
+    }
     if (cmd.reason === 'too-long') stats.tooLong++;
     if (cmd.reason === 'undecodable') stats.undecodable++;
     stats.lastText = cmd.text;

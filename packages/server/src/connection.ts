@@ -1,0 +1,321 @@
+/**
+ * One client connection: the I/O shell around a pure `ServerSession`.
+ *
+ * The session decides the order of work, what is written and when the
+ * connection ends; this shell moves bytes between the socket and the
+ * session, runs the user's handler when the session hands out a command,
+ * and owns the two timers (handlerTimeout, and one progress timer that is
+ * the idle timeout while serving and `closeGrace` while closing). `pump()`
+ * asks the session what to do until it has to wait; everything else here is
+ * an event handler that feeds the session and pumps again.
+ */
+import type net from 'node:net';
+import { OnelineError, type Command, type Payload, type ResolvedLogger, type ServerSession } from '@socket-oneline/protocol';
+import {
+  HandlerCall,
+  checkResult,
+  handlerError,
+  isThenable,
+  type CallTarget,
+  type ClientInfo,
+  type CommandHandler,
+  type HandlerResult,
+} from './handler.js';
+
+/** Why a client left. */
+export type DisconnectReason = 'disconnect' | 'shutdown' | 'client-closed' | 'reset' | 'idle-timeout' | 'server-close';
+
+/** What a connection needs from its server (kept off the server's public type). */
+export interface ConnectionHost {
+  readonly handler: CommandHandler;
+  readonly idleTimeout: number;
+  readonly handlerTimeout: number;
+  readonly closeGrace: number;
+  readonly log: ResolvedLogger;
+  report(err: OnelineError): void;
+  command(command: Command, client: ClientInfo): void;
+  /** The connection stopped serving: free the slot. */
+  released(conn: Connection, reason: DisconnectReason): void;
+  /** The socket is closed. */
+  gone(conn: Connection): void;
+  /** The client sent `shutdown`. */
+  shutdown(): void;
+}
+
+const kConnection = Symbol('oneline.connection');
+type Owned = net.Socket & { [kConnection]: Connection };
+
+// Socket listeners are module-level functions (one set for every socket),
+// reaching their connection through a symbol on the socket.
+function onSocketData(this: Owned, chunk: Buffer): void {
+  this[kConnection].onData(chunk);
+}
+function onSocketEnd(this: Owned): void {
+  this[kConnection].onEnd();
+}
+function onSocketError(this: Owned, err: NodeJS.ErrnoException): void {
+  this[kConnection].onError(err);
+}
+function onSocketClose(this: Owned): void {
+  this[kConnection].onClose();
+}
+
+/** One client connection. Internal to the server package. */
+export class Connection implements CallTarget {
+  readonly info: ClientInfo;
+  private reason: DisconnectReason | undefined;
+  private call: HandlerCall | undefined; // the async handler in progress
+  private handlerTimer: NodeJS.Timeout | undefined;
+  // One progress timer: fires after `timerMs` without the session's progress counter moving.
+  private timer: NodeJS.Timeout | undefined;
+  private timerMs = 0;
+  private seen = -1;
+  private flushQueued = false;
+  private readonly onWritten: () => void;
+
+  constructor(
+    private readonly host: ConnectionHost,
+    readonly socket: net.Socket,
+    readonly session: ServerSession,
+    isTls: boolean,
+  ) {
+    this.info = { remoteAddress: socket.remoteAddress ?? '', remotePort: socket.remotePort ?? 0, tls: isTls };
+    this.onWritten = () => {
+      this.session.written();
+      this.pump();
+    };
+  }
+
+  start(): void {
+    const s = this.socket as Owned;
+    s[kConnection] = this;
+    s.setNoDelay(true);
+    s.on('data', onSocketData);
+    s.on('end', onSocketEnd);
+    s.on('error', onSocketError);
+    s.on('close', onSocketClose);
+    this.pump();
+  }
+
+  /** Queues an answer (a handler's reply or `server.send()`), written with the current batch. */
+  answer(line: Payload): void {
+    this.session.send(line);
+    this.flushSoon();
+  }
+
+  /** A reply after its handler finished. */
+  late(): void {
+    this.host.log.warn({}, 'reply() after the handler finished or timed out: dropped');
+  }
+
+  /** The server ends this connection (server.close(), shutdown): a running handler may finish, output is flushed. */
+  close(reason: DisconnectReason): void {
+    if (!this.session.serving) return;
+    this.reason ??= reason;
+    this.session.close();
+    this.pump();
+  }
+
+  /** Destroys the socket now: what was not written is lost. */
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  onData(chunk: Buffer): void {
+    this.session.receive(chunk);
+    this.pump();
+  }
+
+  onEnd(): void {
+    // A half-close: commands already received are still answered.
+    this.reason ??= 'client-closed';
+    const tail = this.session.receiveEnd();
+    if (tail !== undefined) this.host.log.warn({ length: tail.length }, 'client closed mid-line; unterminated tail dropped');
+    this.pump();
+  }
+
+  onError(err: NodeJS.ErrnoException): void {
+    if (err.code === 'ECONNRESET' || err.code === 'EPIPE') {
+      this.host.log.info({ code: err.code }, 'client connection reset');
+      return; // 'close' follows
+    }
+    this.host.report(new OnelineError('ERR_ONELINE_SOCKET', `client socket error: ${err.message}`, { cause: err, origin: 'remote' }));
+  }
+
+  onClose(): void {
+    this.session.gone();
+    clearTimeout(this.timer);
+    clearTimeout(this.handlerTimer);
+    if (this.call !== undefined) {
+      this.call.abort(new OnelineError('ERR_ONELINE_CLOSED', 'the client connection is closed', { origin: 'remote' }));
+      this.call = undefined;
+    }
+    this.release(this.reason ?? 'reset');
+    this.host.gone(this);
+  }
+
+  /** Asks the session what to do until it has to wait, then writes, adjusts reading and timers. */
+  private pump(): void {
+    const session = this.session;
+    let step = session.next();
+    for (; typeof step !== 'string'; step = session.next()) this.run(step);
+    while (step === 'disconnect' || step === 'shutdown' || step === 'end') {
+      if (step === 'end') {
+        this.socket.end();
+      } else {
+        this.reason ??= step;
+        if (step === 'shutdown') this.host.shutdown();
+      }
+      step = session.next();
+    }
+    // While an async handler runs, answers wait for the end of this turn:
+    // a pipelined batch of async commands goes out in one write.
+    if (step === 'handling') this.flushSoon();
+    else this.flush();
+    if (!session.serving) this.release(this.reason ?? 'reset');
+    this.adjust();
+  }
+
+  /** Runs the user's handler for one command; settles the session at once unless it returned a promise. */
+  private run(command: Command): void {
+    const host = this.host;
+    host.command(command, this.info);
+    const call = new HandlerCall(this);
+    let result: HandlerResult | Promise<HandlerResult>;
+    try {
+      result = host.handler(command, call.reply, call);
+    } catch (err) {
+      call.finish();
+      host.report(handlerError(err, 'threw'));
+      this.session.done();
+      return;
+    }
+    if (!isThenable(result)) {
+      call.finish();
+      this.deliver(result);
+      this.session.done();
+      return;
+    }
+    this.call = call;
+    const ms = host.handlerTimeout;
+    if (ms > 0) {
+      this.handlerTimer = setTimeout(() => {
+        const err = new OnelineError('ERR_ONELINE_TIMEOUT', `no answer within ${ms} ms`);
+        this.settle(call, false, handlerError(err, 'timed out'), err);
+      }, ms);
+    }
+    result.then(
+      (v) => this.settle(call, true, v),
+      (err: unknown) => this.settle(call, false, handlerError(err, 'rejected')),
+    );
+  }
+
+  private settle(call: HandlerCall, ok: boolean, value: unknown, abortReason?: OnelineError): void {
+    if (this.call !== call) return; // already timed out, or the connection is gone
+    this.call = undefined;
+    clearTimeout(this.handlerTimer);
+    if (abortReason !== undefined) call.abort(abortReason);
+    else call.finish();
+    if (ok) this.deliver(value as HandlerResult);
+    else this.host.report(value as OnelineError);
+    this.session.done();
+    this.pump();
+  }
+
+  /** Queues a handler's result; a refused result is reported, never thrown at the client. */
+  private deliver(result: HandlerResult): void {
+    if (result === undefined || result === null || !this.session.canSend) return;
+    try {
+      checkResult(result);
+      if (typeof result === 'string' || result instanceof Uint8Array) this.session.send(result);
+      else for (const l of result as readonly Payload[]) this.session.send(l);
+    } catch (err) {
+      this.host.report(
+        err instanceof OnelineError
+          ? new OnelineError(err.code, `handler result refused: ${err.message}`, { cause: err })
+          : handlerError(err, 'returned an unusable result'),
+      );
+    }
+  }
+
+  private flushSoon(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    process.nextTick(flushQueuedConnection, this);
+  }
+
+  /** @internal Runs the deferred flush. */
+  flushNow(): void {
+    this.flushQueued = false;
+    this.flush();
+  }
+
+  /** Hands the session's output to the socket: one piece at a time (the next goes when this one is written). */
+  private flush(): void {
+    if (this.socket.destroyed) return;
+    const data = this.session.output();
+    if (data !== undefined) this.socket.write(data, this.onWritten);
+  }
+
+  private release(reason: DisconnectReason): void {
+    this.host.released(this, reason);
+  }
+
+  /** Reading follows the session's input budget; the progress timer follows its state. */
+  private adjust(): void {
+    const s = this.socket;
+    const session = this.session;
+    if (session.wantsData) {
+      if (s.isPaused()) s.resume();
+    } else if (!s.isPaused()) {
+      s.pause();
+    }
+    const state = session.state;
+    let ms = 0;
+    if (state === 'open' || state === 'running') ms = this.host.idleTimeout;
+    else if (state !== 'closed' && state !== 'error') ms = this.host.closeGrace;
+    if (ms !== this.timerMs) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.timerMs = ms;
+      if (ms > 0) {
+        this.seen = session.progress;
+        this.timer = setTimeout(onProgressTimer, ms, this);
+        if (state !== 'open' && state !== 'running') this.timer.unref();
+      }
+    }
+  }
+
+  /** @internal The progress timer fired: act only if nothing moved for a whole period. */
+  onTimer(): void {
+    const session = this.session;
+    const state = session.state;
+    if (session.progress !== this.seen || state === 'running') {
+      // Progress (or our own handler at work, which the idle timeout does not count): wait another period.
+      this.seen = session.progress;
+      this.timer?.refresh();
+      return;
+    }
+    this.timer = undefined;
+    this.timerMs = 0;
+    if (state === 'open') {
+      this.host.log.info({ ms: this.host.idleTimeout }, 'idle timeout: no progress');
+      this.close('idle-timeout');
+      return;
+    }
+    // Closing, or half-closed with a handler making no progress: give up.
+    this.host.log.info({ ms: this.host.closeGrace, state }, 'closeGrace passed without progress: closing the socket');
+    if (this.call !== undefined) {
+      this.call.abort(new OnelineError('ERR_ONELINE_CLOSED', `the handler made no progress for ${this.host.closeGrace} ms while the connection was closing`));
+    }
+    this.destroy();
+  }
+}
+
+function flushQueuedConnection(conn: Connection): void {
+  conn.flushNow();
+}
+
+function onProgressTimer(conn: Connection): void {
+  conn.onTimer();
+}
