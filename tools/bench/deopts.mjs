@@ -11,7 +11,7 @@ import { Loadgen, ServerProc } from './procs.mjs';
 
 const opts = args();
 const bursts = Number(opts.bursts ?? 3);
-const fns = String(opts.functions ?? 'feed,feedTo,scanString,scanBytes,receiveTo,dispatch').split(',');
+const fns = String(opts.functions ?? 'feed,feedTo,scanString,scanBytes,receive,next').split(',');
 const count = Number(opts.count ?? 200_000);
 
 const p = new ServerProc('ours', [process.execPath, '--trace-opt', '--trace-deopt', new URL('./serve.mjs', import.meta.url).pathname, 'ours'], { keep: true });
