@@ -132,8 +132,9 @@ export function writeReports(res, meta) {
     ok = false;
   }
   if (!meta.write) return ok;
-  const date = new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
-  const machine = machineInfo();
+  // meta.date/machine: rewriting the reports of a saved run keeps that run's own.
+  const date = meta.date ?? new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
+  const machine = meta.machine ?? machineInfo();
   const docs = join(root, 'docs');
   mkdirSync(docs, { recursive: true });
   const json = { date, machine, command: COMMAND, seconds: meta.seconds, config: { ...meta.C, lengths: meta.LENGTHS, depths: meta.DEPTHS }, skipped: meta.skipped, labels: meta.labels, targets: ts, results: res };
@@ -177,16 +178,15 @@ function updateReadme(path, res, meta, ts, date, machine) {
     '',
     `Measured ${date} on ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, ${machine.platform}` +
       `${machine.python ? `, ${machine.python}` : ''}.`,
-    `Rerun with \`${COMMAND}\` (${Math.ceil(meta.seconds / 60)} min here; it rewrites this section, \`docs/bench.svg\` and`,
+    `Rerun with \`${COMMAND}\` (about ${Math.max(1, Math.round(meta.seconds / 60))} min here; it rewrites this section, \`docs/bench.svg\` and`,
     '`docs/bench-results.json`). Every server runs in its own process and the load generator (one raw',
-    '`node:net` client for all) in another. A sample lasts at least 0.5 s; ' +
-      `${meta.C.warmup} warm-up rounds are discarded, then ${meta.C.rounds} rounds run with the order of the`,
-    'servers rotated; figures are medians, ratios are medians of same-round ratios [min-max]. The',
-    '**tight floor** is a minimal `node:net` server that decodes each chunk once and slices lines from',
-    'the string; the **loose floor** decodes each line with its own `toString`. Server CPU per command',
-    'is `process.cpuUsage()` (or the runtime\'s equivalent) read inside the server process. **Cold** is a',
-    `fresh server process timed on its first burst of ${meta.C.cold.toLocaleString('en-US')} commands. Peers answer with one write per`,
-    'line, as their usual code does.',
+    '`node:net` client for all) in another. A sample lasts at least 0.5 s; ' + `${meta.C.warmup} warm-up rounds are`,
+    `discarded, then ${meta.C.rounds} rounds run with the order of the servers rotated; figures are medians, ratios`,
+    'are medians of same-round ratios [min-max]. The **tight floor** is a minimal `node:net` server that',
+    'decodes each chunk once and slices lines from the string; the **loose floor** decodes each line with',
+    'its own `toString`. Server CPU per command is `process.cpuUsage()` (or the runtime\'s equivalent)',
+    'read inside the server process. **Cold** is a fresh server process timed on its first burst of',
+    `${meta.C.cold.toLocaleString('en-US')} commands. Peers answer with one write per line, as their usual code does.`,
     '',
     '| server | warm commands/s | vs tight | cold vs loose | CPU/command | RTT p50 | RTT p99 |',
     '| --- | --- | --- | --- | --- | --- | --- |',
