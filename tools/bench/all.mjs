@@ -1,189 +1,276 @@
 #!/usr/bin/env node
-// `npx nx run bench:all`: every benchmark, each against its baseline in the
-// same run, interleaved (A B A B ...), medians. Prints a table, writes
-// docs/bench-results.json and docs/bench.svg (not with --smoke).
-//   node tools/bench/all.mjs [--smoke] [--rounds N]
-import { fork } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+// `npx nx run bench:all`: every server benchmark, each server in its own
+// process and the load in another (loadgen.mjs), warm-up rounds discarded,
+// the order of servers rotated every round, medians and paired (same-round)
+// ratios, server CPU per command. Cold (a fresh server process, its first
+// burst) is reported apart from warm. Prints every figure and the targets
+// with pass/fail; writes docs/bench-results.json, docs/bench.svg and the
+// README section (not with --smoke).
+//   node tools/bench/all.mjs [--smoke] [--rounds N] [--only pipelined,cold,...]
+//     [--lengths 6,100] [--depths 1,100]   (--only/--lengths/--depths: nothing is written)
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { OnelineServer } from '@socket-oneline/server';
-import { barChart } from './chart.mjs';
 import { args, median, percentile } from './common.mjs';
 import { decoderSettings, runDecoderBench } from './decoder.mjs';
-import { startFloorServer } from './floor-server.mjs';
+import { Loadgen, ServerProc, availableServers } from './procs.mjs';
+import { printSection, writeReports } from './report.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const opts = args();
 const smoke = Boolean(opts.smoke);
-const rounds = Number(opts.rounds ?? (smoke ? 1 : 5));
-const N = {
-  pipelined: smoke ? 2000 : 200_000,
-  rtt: smoke ? 50 : 5000,
-  reconnect: smoke ? 10 : 300,
-  flood: smoke ? 8 << 20 : 1 << 30,
-};
+const only = typeof opts.only === 'string' ? new Set(opts.only.split(',')) : null;
+const want = (section) => only === null || only.has(section);
 
-function loadgen(job) {
-  return new Promise((resolve, reject) => {
-    const child = fork(join(here, 'loadgen.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`loadgen ${job.kind} took over 120 s`));
-    }, 120_000);
-    child.once('message', (m) => {
-      clearTimeout(timer);
-      if (m.ok) resolve(m.result);
-      else reject(new Error(m.error));
-    });
-    child.once('exit', (code) => {
-      if (code !== 0) {
-        clearTimeout(timer);
-        reject(new Error(`loadgen ${job.kind} exited ${code}`));
-      }
-    });
-    child.send(job);
+/** Sizes of the run (smoke: tiny counts). A measured sample lasts >= 0.5 s. */
+const C = smoke
+  ? { warmup: 1, rounds: 1, maxCount: 2000, minSec: 0, probe: 500, cold: 2000, coldRounds: 1, rtt: 50, reconnect: 5, flood: 8 << 20 }
+  : { warmup: 2, rounds: 9, maxCount: 1_000_000, minSec: 0.5, probe: 1_000_000, cold: 200_000, coldRounds: 9, rtt: 2000, reconnect: 100, flood: 1 << 30 };
+if (opts.rounds !== undefined) C.rounds = C.coldRounds = Number(opts.rounds);
+const list = (v, d) => (typeof v === 'string' ? v.split(',').map(Number) : d);
+const LENGTHS = list(opts.lengths, [6, 32, 100, 1024, 8192, 61440]); // bytes per line, LF included
+const DEPTHS = list(opts.depths, [1, 10, 100, 1000, 10_000]);
+
+const all = availableServers();
+const running = new Map(); // name -> ServerProc (warm servers, started once)
+const lg = new Loadgen();
+
+async function warmServer(name) {
+  if (!running.has(name)) {
+    const p = new ServerProc(name, all[name].argv);
+    await p.port;
+    running.set(name, p);
+  }
+  return running.get(name);
+}
+
+const rotate = (xs, r) => xs.map((_, i) => xs[(i + r) % xs.length]);
+
+/** Median over rounds of a[r] / b[r], with the spread (min, max). */
+export function pairedRatio(a, b) {
+  const rs = a.map((x, i) => x / b[i]);
+  return { ratio: median(rs), min: Math.min(...rs), max: Math.max(...rs) };
+}
+
+/**
+ * Throughput of `names` on warm servers. `job` is the loadgen job without
+ * port and count; `maxCount` sizes smoke samples. A probe run per server sizes its
+ * samples (>= minSec seconds); then warm-up rounds
+ * (discarded) and measured rounds, order rotated each round.
+ */
+async function throughput(names, job, maxCount = C.maxCount) {
+  const procs = {};
+  const counts = {};
+  for (const n of names) {
+    procs[n] = await warmServer(n);
+    // Probe with growing counts until a run lasts long enough to time it.
+    let probe = Math.min(1000, maxCount);
+    let ms;
+    for (;;) {
+      ({ ms } = await lg.run({ ...job, port: await procs[n].port, count: probe }));
+      if (ms >= 100 || probe >= Math.min(C.probe, maxCount)) break;
+      probe = Math.min(C.probe, maxCount, probe * 10);
+    }
+    const rate = probe / (ms / 1000);
+    // Samples last >= 0.5 s whatever the server's speed (1M commands would
+    // last 60 ms on the fastest floor: too short to average out noise).
+    counts[n] = C.minSec === 0 ? maxCount : Math.max(1000, Math.ceil(rate * C.minSec * 1.1));
+  }
+  const rates = Object.fromEntries(names.map((n) => [n, []]));
+  const cpu = Object.fromEntries(names.map((n) => [n, []]));
+  for (let r = 0; r < C.warmup + C.rounds; r++) {
+    for (const n of rotate(names, r)) {
+      const c0 = await procs[n].cpu();
+      const { ms } = await lg.run({ ...job, port: await procs[n].port, count: counts[n] });
+      const c1 = await procs[n].cpu();
+      if (r < C.warmup) continue;
+      rates[n].push(counts[n] / (ms / 1000));
+      cpu[n].push((c1 - c0) / counts[n]);
+    }
+  }
+  return { counts, rates, cpu };
+}
+
+/** Summary of one throughput measurement: medians, and ratios paired by round against `ref`. */
+function summarize(m, ref, extraRefs = []) {
+  const out = {};
+  for (const n of Object.keys(m.rates)) {
+    out[n] = {
+      count: m.counts[n],
+      rate: median(m.rates[n]),
+      cpuPerCmd: median(m.cpu[n]),
+      vs: Object.fromEntries([ref, ...extraRefs].filter((x) => x in m.rates).map((x) => [x, pairedRatio(m.rates[n], m.rates[x])])),
+      cpuVs: ref in m.cpu ? pairedRatio(m.cpu[n], m.cpu[ref]) : null,
+    };
+  }
+  return out;
+}
+
+const peers = () => Object.keys(all).filter((n) => !all[n].skipped);
+
+/** Warm pipelined throughput: every server, one burst per sample. */
+async function sectionPipelined() {
+  const names = peers();
+  return summarize(await throughput(names, { kind: 'pipelined' }), 'tight', ['loose']);
+}
+
+/** Cold: a fresh server process per sample, timed on its first burst. */
+async function sectionCold() {
+  const names = peers();
+  const rates = Object.fromEntries(names.map((n) => [n, []]));
+  const cpu = Object.fromEntries(names.map((n) => [n, []]));
+  const warm = smoke ? 0 : 1; // the first round warms disk caches and the loadgen, and is discarded
+  for (let r = 0; r < warm + C.coldRounds; r++) {
+    for (const n of rotate(names, r)) {
+      const p = new ServerProc(n, all[n].argv);
+      const port = await p.port;
+      const c0 = await p.cpu();
+      const { ms } = await lg.run({ kind: 'pipelined', port, count: C.cold });
+      const c1 = await p.cpu();
+      await p.stop();
+      if (r < warm) continue;
+      rates[n].push(C.cold / (ms / 1000));
+      cpu[n].push((c1 - c0) / C.cold);
+    }
+  }
+  return summarize({ counts: Object.fromEntries(names.map((n) => [n, C.cold])), rates, cpu }, 'tight', ['loose']);
+}
+
+/** Round trip: sequential ping -> pong from the same raw client to every server. */
+async function sectionRtt() {
+  const names = peers();
+  const per = Object.fromEntries(names.map((n) => [n, { p50: [], p99: [], all: [] }]));
+  for (let r = 0; r < C.warmup + C.rounds; r++) {
+    for (const n of rotate(names, r)) {
+      const p = await warmServer(n);
+      const { rtts } = await lg.run({ kind: 'rtt', port: await p.port, count: C.rtt });
+      if (r < C.warmup) continue;
+      per[n].p50.push(percentile(rtts, 50));
+      per[n].p99.push(percentile(rtts, 99));
+      per[n].all.push(...rtts);
+    }
+  }
+  const out = {};
+  for (const n of names) {
+    out[n] = {
+      p50: percentile(per[n].all, 50),
+      p99: percentile(per[n].all, 99),
+      vs: { tight: { p50: pairedRatio(per[n].p50, per.tight.p50), p99: pairedRatio(per[n].p99, per.tight.p99) } },
+    };
+  }
+  return out;
+}
+
+/** Reconnect: the same raw client, FIN of one connection -> pong on the next. */
+async function sectionReconnect() {
+  const names = ['ours', 'tight'];
+  const p50 = { ours: [], tight: [] };
+  const p99 = { ours: [], tight: [] };
+  for (let r = 0; r < C.warmup + C.rounds; r++) {
+    for (const n of rotate(names, r)) {
+      const p = await warmServer(n);
+      const { times } = await lg.run({ kind: 'reconnect', port: await p.port, count: C.reconnect });
+      if (r < C.warmup) continue;
+      p50[n].push(percentile(times, 50));
+      p99[n].push(percentile(times, 99));
+    }
+  }
+  return Object.fromEntries(names.map((n) => [n, { p50: median(p50[n]), p99: median(p99[n]), vs: { tight: pairedRatio(p50[n], p50.tight) } }]));
+}
+
+/** Line-length sweep: ours and both floors, pipelined, 6 B to 60 KiB per line. */
+async function sectionLengths() {
+  const out = {};
+  for (const lineBytes of LENGTHS) {
+    const m = await throughput(['ours', 'tight', 'loose'], { kind: 'pipelined', lineBytes }, smoke ? 200 : C.maxCount);
+    out[lineBytes] = summarize(m, 'tight', ['loose']);
+  }
+  return out;
+}
+
+/** Pipeline-depth sweep: ours and the tight floor with 1 to 10k commands in flight. */
+async function sectionDepths() {
+  const out = {};
+  for (const depth of DEPTHS) {
+    const m = await throughput(['ours', 'tight'], { kind: 'depth', depth }, smoke ? 500 : C.maxCount);
+    out[depth] = summarize(m, 'tight');
+  }
+  return out;
+}
+
+/** Flood: 1 GiB without a LF into our server (own process); its RSS growth. */
+async function sectionFlood() {
+  const p = new ServerProc('ours-flood', all.ours.argv.slice(0, -1).concat('ours-flood'));
+  const port = await p.port;
+  const before = await p.rss();
+  const { answers } = await lg.run({ kind: 'flood', port, bytes: C.flood }, 300_000);
+  const after = await p.rss();
+  await p.stop();
+  return {
+    sentMiB: C.flood / 1048576,
+    growthMB: (after.maxRss - before.rss) / 1048576,
+    overflowsDelivered: answers.filter((a) => a.startsWith('invalid too-long')).length,
+    pongAfter: answers.includes('pong'),
+  };
+}
+
+/** Passes the standalone client benchmark's output through, when it exists. */
+function sectionClient() {
+  const script = join(here, 'client.mjs');
+  if (!existsSync(script)) return Promise.resolve({ skipped: 'tools/bench/client.mjs not present' });
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [script, ...(smoke ? ['--smoke'] : [])], { stdio: 'inherit' });
+    child.once('exit', (code) => resolve({ exitCode: code }));
   });
 }
 
 async function main() {
   const t0 = Date.now();
-  const ours = new OnelineServer({ handler: () => 'ack' });
-  const { port: oursPort } = await ours.listen();
-  const floor = await startFloorServer();
-  const results = [];
-
-  // Pipelined throughput, interleaved.
-  const tp = { ours: [], floor: [] };
-  for (let r = 0; r < rounds; r++) {
-    tp.ours.push(N.pipelined / ((await loadgen({ kind: 'pipelined', port: oursPort, count: N.pipelined })).ms / 1000));
-    tp.floor.push(N.pipelined / ((await loadgen({ kind: 'pipelined', port: floor.port, count: N.pipelined })).ms / 1000));
+  const skipped = Object.fromEntries(Object.entries(all).filter(([, s]) => s.skipped).map(([n, s]) => [n, s.skipped]));
+  const labels = Object.fromEntries(Object.entries(all).map(([n, s]) => [n, s.label]));
+  const meta = { smoke, C, LENGTHS, DEPTHS, skipped, labels };
+  console.log(
+    `socket-oneline server benchmarks${smoke ? ' (smoke: tiny counts, targets not judged)' : ''}: ` +
+      `${C.warmup} warm-up + ${C.rounds} measured rounds, order rotated; each server its own process, load from another`,
+  );
+  for (const [n, why] of Object.entries(skipped)) console.log(`  skipped ${labels[n]}: ${why}`);
+  const res = {};
+  const sections = [
+    ['pipelined', sectionPipelined],
+    ['cold', sectionCold],
+    ['rtt', sectionRtt],
+    ['reconnect', sectionReconnect],
+    ['lengths', sectionLengths],
+    ['depths', sectionDepths],
+  ];
+  for (const [name, fn] of sections) {
+    if (!want(name)) continue;
+    const s0 = Date.now();
+    res[name] = await fn();
+    printSection(name, res[name], meta, (Date.now() - s0) / 1000);
   }
-  const tpOurs = median(tp.ours);
-  const tpFloor = median(tp.floor);
-  results.push({ name: 'pipelined throughput', unit: 'commands/s', ours: tpOurs, floor: tpFloor, ratio: tpOurs / tpFloor, target: 0.8, better: 'higher' });
-
-  // Round trip, interleaved.
-  const rtt = { ours: [], floor: [] };
-  for (let r = 0; r < rounds; r++) {
-    rtt.ours.push(...(await loadgen({ kind: 'rttOurs', port: oursPort, count: N.rtt })).rtts);
-    rtt.floor.push(...(await loadgen({ kind: 'rttRaw', port: floor.port, count: N.rtt })).rtts);
+  for (const p of running.values()) await p.stop();
+  if (want('flood')) {
+    res.flood = await sectionFlood();
+    printSection('flood', res.flood, meta);
   }
-  const p50o = percentile(rtt.ours, 50);
-  const p50f = percentile(rtt.floor, 50);
-  results.push({ name: 'round trip p50', unit: 'µs', ours: p50o, floor: p50f, ratio: p50o / p50f, target: 1.2, better: 'lower' });
-  results.push({ name: 'round trip p99', unit: 'µs', ours: percentile(rtt.ours, 99), floor: percentile(rtt.floor, 99), ratio: percentile(rtt.ours, 99) / percentile(rtt.floor, 99), target: null, better: 'lower' });
-
-  // Reconnect: disconnect of one client -> pong of the next.
-  const rc = (await loadgen({ kind: 'reconnect', port: oursPort, count: N.reconnect })).times;
-  const rcP50 = percentile(rc, 50) / 1000;
-  results.push({ name: 'reconnect p50', unit: 'ms', ours: rcP50, floor: null, ratio: null, target: 5, better: 'lower', p99: percentile(rc, 99) / 1000 });
-
-  await ours.close();
-  await new Promise((r) => floor.server.close(r));
-
-  // Decoder vs its floor (same process, interleaved inside).
-  for (const d of runDecoderBench(decoderSettings({ smoke }))) results.push({ ...d, better: 'higher' });
-
-  // Flood memory: our server in its own process; 1 GiB without LF.
-  const fs = fork(join(here, 'flood-server.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const hello = await new Promise((r) => fs.once('message', r));
-  const floodOut = await loadgen({ kind: 'flood', port: hello.port, bytes: N.flood });
-  fs.send('rss');
-  const after = await new Promise((r) => fs.once('message', r));
-  fs.send('stop');
-  await new Promise((r) => fs.once('exit', r));
-  const growthMB = (after.maxRss - hello.rss) / 1048576;
-  const overflowSeen = floodOut.answers.filter((a) => a.startsWith('invalid too-long')).length;
-  results.push({ name: 'flood RSS growth', unit: 'MB', ours: growthMB, floor: null, ratio: null, target: 64, better: 'lower', sentMB: N.flood / 1048576, overflowsDelivered: overflowSeen, pongAfter: floodOut.answers.includes('pong') });
-
-  // Report.
-  const fmt = (v, unit) => (v === null || v === undefined ? '' : unit === 'commands/s' || unit === 'lines/s' ? `${(v / 1e6).toFixed(3)} M/s` : `${v.toFixed(unit === 'MB' || unit === 'ms' ? 2 : 1)} ${unit}`);
-  console.log(`socket-oneline benchmarks${smoke ? ' (smoke: tiny counts, no targets)' : ''}: ${os.cpus().length} cores, Node ${process.version}, ${rounds} interleaved round(s)`);
-  console.log(`${'benchmark'.padEnd(28)} ${'ours'.padStart(14)} ${'floor'.padStart(14)} ${'ratio'.padStart(8)}  target`);
-  let missed = 0;
-  for (const r of results) {
-    let verdict = '';
-    if (!smoke && r.target !== null) {
-      const v = r.ratio ?? r.ours;
-      const ok = r.better === 'higher' ? v >= r.target : v <= r.target;
-      if (!ok) missed++;
-      verdict = ok ? 'ok' : 'MISSED';
-    }
-    const target = r.target === null ? '' : `${r.better === 'higher' ? '>=' : '<='} ${r.target}${r.ratio === null ? ` ${r.unit}` : 'x'}`;
-    console.log(`${r.name.padEnd(28)} ${fmt(r.ours, r.unit).padStart(14)} ${fmt(r.floor, r.unit).padStart(14)} ${r.ratio === null ? ''.padStart(8) : `${r.ratio.toFixed(2)}x`.padStart(8)}  ${target} ${verdict}`);
+  await lg.stop();
+  if (want('decoder')) {
+    res.decoder = runDecoderBench(decoderSettings({ smoke }));
+    printSection('decoder', res.decoder, meta);
   }
-  const flood = results.at(-1);
-  console.log(`flood: ${flood.sentMB} MiB sent without LF; overflow answers: ${flood.overflowsDelivered}; pong after it: ${flood.pongAfter}`);
-  console.log(`total ${(Date.now() - t0) / 1000} s`);
-  if (flood.overflowsDelivered !== 1 || !flood.pongAfter) {
-    console.error('flood: expected exactly one overflow answer and a pong after it');
-    process.exitCode = 1;
+  const seconds = (Date.now() - t0) / 1000;
+  const ok = writeReports(res, { ...meta, seconds, write: !smoke && only === null && opts.lengths === undefined && opts.depths === undefined });
+  if (want('client')) {
+    console.log('\n== client benchmark (tools/bench/client.mjs)');
+    const c = await sectionClient();
+    if (c.skipped) console.log(`  skipped: ${c.skipped}`);
+    else if (c.exitCode !== 0) process.exitCode = 1;
   }
-  if (!smoke) {
-    const date = new Date().toISOString().slice(0, 10);
-    const machine = { cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${os.platform()} ${os.arch()}` };
-    const docs = join(here, '..', '..', 'docs');
-    mkdirSync(docs, { recursive: true });
-    writeFileSync(join(docs, 'bench-results.json'), `${JSON.stringify({ date, machine, rounds, counts: N, command: 'npx nx run bench:all', results }, null, 2)}\n`);
-    const rows = results
-      .filter((r) => r.ratio !== null && r.target !== null)
-      .map((r) => ({ label: `${r.name} (ours / floor)`, value: r.ratio, target: r.target, better: r.better }));
-    const rcRow = results.find((r) => r.name === 'reconnect p50');
-    writeFileSync(
-      join(docs, 'bench.svg'),
-      barChart({
-        title: 'socket-oneline vs the Node floor (ratios; dashed line = target)',
-        subtitle: `${date} · ${machine.cores} cores · Node ${machine.node} · npx nx run bench:all`,
-        rows,
-        notes: [
-          `reconnect (disconnect → next client's pong): p50 ${rcRow.ours.toFixed(2)} ms (target ≤ 5 ms)`,
-          `flood: ${flood.sentMB} MiB without LF → server RSS +${flood.ours.toFixed(1)} MB (target < 64 MB), one overflow delivered`,
-        ],
-      }),
-    );
-    updateReadme(join(here, '..', '..', 'README.md'), { date, machine, results, flood, rcRow });
-    console.log('wrote docs/bench-results.json, docs/bench.svg and the README benchmark section');
-    if (missed > 0) console.log(`${missed} target(s) missed`);
-  }
-}
-
-/** Rewrites the README section between the bench markers from this run's results. */
-function updateReadme(path, { date, machine, results, flood, rcRow }) {
-  const f = (v, unit) =>
-    v === null || v === undefined ? '' : unit === 'commands/s' || unit === 'lines/s' ? `${(v / 1e6).toFixed(2)} M/s` : `${v.toFixed(unit === 'µs' ? 1 : 2)} ${unit}`;
-  const rows = results.map((r) => {
-    const target = r.target === null ? '' : `${r.better === 'higher' ? '≥' : '≤'} ${r.target}${r.ratio === null ? ` ${r.unit}` : 'x'}`;
-    return `| ${r.name} | ${f(r.ours, r.unit)} | ${f(r.floor, r.unit)} | ${r.ratio === null ? '' : `${r.ratio.toFixed(2)}x`} | ${target} |`;
-  });
-  const section = [
-    '<!-- bench:start (written by `npx nx run bench:all`) -->',
-    '![benchmark ratios](docs/bench.svg)',
-    '',
-    `Measured ${date} on ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, ${machine.platform}, by`,
-    '`npx nx run bench:all` (under a minute; it rewrites this section, `docs/bench.svg` and',
-    '`docs/bench-results.json`). Each figure runs against its baseline in the same run, interleaved,',
-    'medians; load comes from a separate process. The floor is a minimal hand-written `node:net` line',
-    'server (indexOf loop, no limits, no ordering machinery) or, for the decoder, a bare `indexOf` +',
-    '`toString` loop with no UTF-8 validation.',
-    '',
-    '| benchmark | ours | floor | ratio | target |',
-    '| --- | --- | --- | --- | --- |',
-    ...rows,
-    '',
-    `Pipelined: 200,000 \`cmd01\` in one burst, answered \`ack\`. Round trip: 5,000 sequential \`ping\` →`,
-    '`pong` (our client and server vs a raw socket and the floor server). Reconnect: one client\'s',
-    `\`disconnect\` to the next client's \`pong\` (p50 ${rcRow.ours.toFixed(2)} ms). Flood: ${flood.sentMB} MiB without a LF into our server in`,
-    'its own process: one overflow delivered, `pong` answered afterwards. These machines are shared',
-    'and noisy: ratios move by about ±0.1 between runs.',
-    '<!-- bench:end -->',
-  ].join('\n');
-  const readme = readFileSync(path, 'utf8');
-  const start = readme.indexOf('<!-- bench:start');
-  const end = readme.indexOf('<!-- bench:end -->');
-  if (start === -1 || end === -1) throw new Error('README.md has no bench markers');
-  writeFileSync(path, readme.slice(0, start) + section + readme.slice(end + '<!-- bench:end -->'.length));
+  console.log(`total ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  if (!ok) process.exitCode = 1;
+  for (const s of Object.values(all)) s.cleanup?.();
 }
 
 await main();

@@ -68,10 +68,10 @@ function ours(chunks) {
 
 export function runDecoderBench({ totalBytes, rounds } = decoderSettings()) {
   const results = [];
-  for (const size of [6, 1024]) {
+  for (const size of [6, 100, 1024]) {
     // Long lines get a bigger stream so a round lasts long enough (tens of ms)
     // for timer and GC noise to average out, as it does for short lines.
-    const { chunks, count } = makeStream(size, size >= 1024 ? totalBytes * 8 : totalBytes);
+    const { chunks, count } = makeStream(size, size >= 100 ? totalBytes * 8 : totalBytes);
     if (floor(chunks) !== count || ours(chunks) !== count) throw new Error('line count mismatch');
     const r = interleave({ floor: () => floor(chunks), decoder: () => ours(chunks) }, rounds);
     results.push({ name: `decoder ${size}-byte lines`, unit: 'lines/s', ours: r.decoder, floor: r.floor, ratio: r.decoder / r.floor, target: 0.8 });

@@ -249,3 +249,49 @@ describe('LineDecoder properties', () => {
     );
   });
 });
+
+describe('LineDecoder.feedTo', () => {
+  const texts = (evs: { type: string; text?: string; length?: number }[]): string[] =>
+    evs.map((e) => (e.type === 'line' ? `line:${e.text}` : `${e.type}:${e.length}`));
+
+  it('hands over the same events, in order, as push does', () => {
+    const input = Buffer.from(`cmd01\n${'x'.repeat(40)}\nhé\n${'y'.repeat(300)}\n${'z'.repeat(20)}\npart`);
+    const viaPush = new LineDecoder({ maxLineLength: 100 }).push(input);
+    const viaSink: { type: string; text?: string; length?: number }[] = [];
+    new LineDecoder({ maxLineLength: 100 }).feedTo(input, { onEvent: (ev) => viaSink.push(ev) });
+    expect(texts(viaSink)).toEqual(texts(viaPush));
+    expect(texts(viaSink)).toEqual(['line:cmd01', `line:${'x'.repeat(40)}`, 'line:hé', 'overflow:300', `line:${'z'.repeat(20)}`]);
+  });
+
+  it('when the sink throws, the error propagates, the chunk\'s other lines are dropped and its tail is kept', () => {
+    const d = new LineDecoder();
+    const seen: string[] = [];
+    const boom = new Error('sink failed');
+    const sink = {
+      onEvent: (ev: { type: string; text?: string }) => {
+        seen.push(ev.text ?? ev.type);
+        if (ev.text === 'first') throw boom;
+      },
+    };
+    // ASCII and over 64 bytes: the string path.
+    expect(() => d.feedTo(Buffer.from(`first\n${'second\n'.repeat(12)}par`), sink)).toThrow(boom);
+    expect(d.buffered).toBe(3);
+    d.feedTo(Buffer.from('tial\n'), sink);
+    expect(seen).toEqual(['first', 'partial']);
+  });
+
+  it('when the sink throws on a line carried over from an earlier chunk, the tail is kept too', () => {
+    const d = new LineDecoder();
+    const seen: string[] = [];
+    const sink = {
+      onEvent: (ev: { type: string; text?: string }) => {
+        seen.push(ev.text ?? ev.type);
+        if (ev.text === 'carried') throw new Error('sink failed');
+      },
+    };
+    d.feedTo(Buffer.from('carr'), sink);
+    expect(() => d.feedTo(Buffer.from('ied\nlost\nta'), sink)).toThrow('sink failed');
+    d.feedTo(Buffer.from('il\n'), sink);
+    expect(seen).toEqual(['carried', 'tail']);
+  });
+});

@@ -136,6 +136,21 @@ export interface IncompleteEvent {
 /** What {@link LineDecoder.push} and {@link LineDecoder.end} return. */
 export type DecoderEvent = LineEvent | OverflowEvent | IncompleteEvent;
 
+/** Where {@link LineDecoder.feedTo} hands each event, in order. */
+export interface DecoderSink {
+  /** One decoded event (a `line` or an `overflow`; `incomplete` only comes from `end()`). */
+  onEvent(ev: DecoderEvent): void;
+}
+
+/** Appends events to an array (what {@link LineDecoder.feed} does). */
+class ArraySink implements DecoderSink {
+  constructor(private readonly out: DecoderEvent[]) {}
+
+  onEvent(ev: DecoderEvent): void {
+    this.out.push(ev);
+  }
+}
+
 /**
  * Validates decoder options and fills in defaults.
  * @throws OnelineError `ERR_ONELINE_INVALID_OPTION` for a bad value.
@@ -176,7 +191,8 @@ export class LineDecoder {
   readonly stripCR: boolean;
 
   // Copies of the current line's bytes from earlier chunks (total <= maxLineLength).
-  private pending: Buffer[] = [];
+  // Created holding a Buffer (then emptied) so its elements kind never changes.
+  private readonly pending: Buffer[] = [EMPTY];
   private pendingLength = 0;
   // While > 0 the current line is over the limit: count only, hold nothing.
   private discardedLength = 0;
@@ -187,6 +203,7 @@ export class LineDecoder {
     const resolved = resolveDecoderOptions(options);
     this.maxLineLength = resolved.maxLineLength;
     this.stripCR = resolved.stripCR;
+    this.pending.length = 0;
   }
 
   /** Bytes currently held for an unfinished line (never more than `maxLineLength`). */
@@ -214,62 +231,140 @@ export class LineDecoder {
    * on hot paths).
    */
   feed(chunk: Uint8Array, out: DecoderEvent[]): void {
+    this.feedTo(chunk, new ArraySink(out));
+  }
+
+  /**
+   * Like {@link feed} but hands each event to `sink` as soon as it is decoded:
+   * nothing is gathered per chunk, so an event the sink does not keep dies
+   * young (gathering a whole chunk's events first costs more in garbage
+   * collection than decoding them). If `sink` throws, the exception
+   * propagates, the chunk's remaining complete lines are dropped and the
+   * decoder stays consistent (bytes after the chunk's last LF are held).
+   */
+  feedTo(chunk: Uint8Array, sink: DecoderSink): void {
     const buf = toBuffer(chunk);
-    const max = this.maxLineLength;
-    // Whether the whole chunk is ASCII, computed on the first line that needs
-    // it: one native scan then spares every line of the chunk its own check.
-    let ascii: boolean | undefined;
     let start = 0;
     let lf = buf.indexOf(LF, 0);
-    // Short-line fast path: when the chunk is ASCII and starts with a short
-    // line (typical of pipelined commands), decode it to one string up front
-    // and find and cut lines with string operations: a native call per line
-    // costs more than the line itself. Only lines shorter than V8's sliced-
-    // string minimum are cut from it, so no line keeps the chunk string alive.
-    // Decided at the chunk's first complete line (after any line carried over).
-    let str: string | undefined;
-    let decided = false;
-    while (lf !== -1) {
-      const len = lf - start;
-      if (this.discarding) {
-        out.push({ type: 'overflow', length: this.discardedLength + len });
-        this.discarding = false;
-        this.discardedLength = 0;
-      } else if (this.pendingLength !== 0) {
-        const total = this.pendingLength + len;
-        if (total > max) {
-          out.push({ type: 'overflow', length: total });
-        } else {
-          this.pending.push(buf.subarray(start, lf));
-          const joined = Buffer.concat(this.pending, total);
-          out.push(this.line(joined, 0, total, isAscii(joined)));
-        }
-        this.pending = [];
-        this.pendingLength = 0;
-      } else if (len > max) {
-        out.push({ type: 'overflow', length: len });
-      } else {
-        if (!decided && len < SLICE_MAX && buf.length - start >= 64) {
-          decided = true;
-          ascii ??= isAscii(buf);
-          if (ascii) str = asciiSlice(buf, 0, buf.length);
-        }
-        if (str !== undefined && len < SLICE_MAX) {
-          const end = this.stripCR && len > 0 && str.charCodeAt(lf - 1) === CR ? lf - 1 : lf;
-          out.push(new DecodedLine(buf, start, end, str.slice(start, end), false));
-        } else if (len >= LONG_LINE && ascii === undefined) {
-          // Long line: decode and validate in one pass (utf8Slice, then a
-          // cheap U+FFFD check) rather than an ASCII scan plus a copy.
-          out.push(this.line(buf, start, lf, false));
-        } else {
-          ascii ??= isAscii(buf);
-          out.push(this.line(buf, start, lf, ascii));
-        }
+    if (this.pendingLength !== 0 || this.discarding) {
+      if (lf === -1) {
+        this.hold(buf, 0);
+        return;
+      }
+      try {
+        this.finishCarried(buf, lf, sink);
+      } catch (err) {
+        this.holdAfterLastLf(buf);
+        throw err;
       }
       start = lf + 1;
-      lf = str !== undefined ? str.indexOf('\n', start) : buf.indexOf(LF, start);
+      lf = buf.indexOf(LF, start);
+    }
+    if (lf !== -1) {
+      // String path: when the chunk is ASCII and its first complete line is
+      // not long (typical of pipelined commands), decode the chunk to one
+      // string once and find lines with String#indexOf: a native
+      // Buffer#indexOf call per line costs more than a short line itself.
+      // Long lines skip it: the chunk copy would double their decoding work.
+      let ascii: boolean | undefined;
+      if (lf - start < LONG_LINE && buf.length - start >= 64) ascii = isAscii(buf);
+      try {
+        if (ascii === true) {
+          start = this.scanString(buf, asciiSlice(buf, 0, buf.length), start, lf, sink);
+        } else {
+          start = this.scanBytes(buf, start, lf, sink, ascii);
+        }
+      } catch (err) {
+        this.holdAfterLastLf(buf);
+        throw err;
+      }
     }
     if (start < buf.length) this.hold(buf, start);
+  }
+
+  /**
+   * Lines of an ASCII chunk, found in `str` (the whole chunk decoded once);
+   * `lf` is the first LF at or after `start`. Returns where the tail begins.
+   * Only lines shorter than V8's sliced-string minimum are cut from `str`
+   * (longer ones are copied from `buf`), so no line keeps the chunk string alive.
+   */
+  private scanString(buf: Buffer, str: string, start: number, lf: number, sink: DecoderSink): number {
+    const stripCR = this.stripCR;
+    // Lines up to this length are cut from `str`; longer ones (or over a tiny limit) go the slow way.
+    const shortMax = Math.min(SLICE_MAX - 1, this.maxLineLength);
+    while (lf !== -1) {
+      const len = lf - start;
+      if (len <= shortMax) {
+        const end = stripCR && len > 0 && str.charCodeAt(lf - 1) === CR ? lf - 1 : lf;
+        sink.onEvent(new DecodedLine(buf, start, end, str.slice(start, end), false));
+      } else {
+        sink.onEvent(this.longLine(buf, start, lf, true));
+      }
+      start = lf + 1;
+      lf = str.indexOf('\n', start);
+    }
+    return start;
+  }
+
+  /** Lines of any chunk, found with Buffer#indexOf. Returns where the tail begins. */
+  private scanBytes(buf: Buffer, start: number, lf: number, sink: DecoderSink, ascii: boolean | undefined): number {
+    // Whether the whole chunk is ASCII (undefined until a short line needs
+    // it): one native scan then spares every line its own check.
+    while (lf !== -1) {
+      if (lf - start >= LONG_LINE && ascii === undefined) {
+        // Long line: decode and validate in one pass (utf8Slice, then a
+        // cheap U+FFFD check) rather than an ASCII scan plus a copy.
+        sink.onEvent(this.longLine(buf, start, lf, false));
+      } else {
+        ascii ??= isAscii(buf);
+        sink.onEvent(this.longLine(buf, start, lf, ascii));
+      }
+      start = lf + 1;
+      lf = buf.indexOf(LF, start);
+    }
+    return start;
+  }
+
+  /** After a sink threw: the chunk's remaining complete lines are dropped, its tail is kept. */
+  private holdAfterLastLf(buf: Buffer): void {
+    const tail = buf.lastIndexOf(LF) + 1;
+    if (tail < buf.length) this.hold(buf, tail);
+  }
+
+  /** A line that may be over the limit (checked here, off the short-line path). */
+  private longLine(buf: Buffer, start: number, lf: number, ascii: boolean): LineEvent | OverflowEvent {
+    const len = lf - start;
+    return len > this.maxLineLength ? { type: 'overflow', length: len } : this.line(buf, start, lf, ascii);
+  }
+
+  /** Completes the line begun in earlier chunks at this chunk's first LF. */
+  private finishCarried(buf: Buffer, lf: number, sink: DecoderSink): void {
+    // State is reset before the sink sees the event: it may throw.
+    if (this.discarding) {
+      const length = this.discardedLength + lf;
+      this.discarding = false;
+      this.discardedLength = 0;
+      sink.onEvent({ type: 'overflow', length });
+      return;
+    }
+    const total = this.pendingLength + lf;
+    if (total > this.maxLineLength) {
+      this.clearPending();
+      sink.onEvent({ type: 'overflow', length: total });
+      return;
+    }
+    this.pending.push(buf.subarray(0, lf));
+    const joined = Buffer.concat(this.pending, total);
+    this.clearPending();
+    sink.onEvent(this.line(joined, 0, total, isAscii(joined)));
+  }
+
+  // Emptied in place, never replaced: a fresh `[]` has another elements kind
+  // than an array of Buffers, and swapping them changes this object's field
+  // type, which deoptimizes every function optimized against the old one.
+  private clearPending(): void {
+    this.pending.length = 0;
+    this.pendingLength = 0;
   }
 
   /**
@@ -292,8 +387,7 @@ export class LineDecoder {
         tooLong: false,
       };
     }
-    this.pending = [];
-    this.pendingLength = 0;
+    this.clearPending();
     this.discarding = false;
     this.discardedLength = 0;
     return ev === undefined ? [] : [ev];
@@ -308,8 +402,7 @@ export class LineDecoder {
     const total = this.pendingLength + rest;
     if (total > this.maxLineLength) {
       // Over the limit: drop what we held and only count from now on.
-      this.pending = [];
-      this.pendingLength = 0;
+      this.clearPending();
       this.discarding = true;
       this.discardedLength = total;
       return;

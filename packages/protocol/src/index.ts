@@ -22,6 +22,7 @@ export {
   resolveDecoderOptions,
   type LineDecoderOptions,
   type DecoderEvent,
+  type DecoderSink,
   type LineEvent,
   type OverflowEvent,
   type IncompleteEvent,

@@ -1,0 +1,3 @@
+module onelinepeer
+
+go 1.21
