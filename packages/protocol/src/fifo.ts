@@ -1,26 +1,35 @@
 /**
- * A first-in first-out queue with O(1) amortized push and shift: an array
- * and a head index. Taken slots are cleared at once (nothing taken stays
- * reachable), and the array is compacted once the taken prefix is both
- * large and most of it, so a queue that never quite empties stays bounded.
+ * A first-in first-out queue: a ring buffer whose capacity grows by
+ * doubling and is kept between uses, so a queue that fills and empties on
+ * every socket chunk does not reallocate (and garbage-collect) its storage
+ * each time. Taken slots are cleared at once, so nothing taken stays
+ * reachable. A very large, empty ring is released.
  */
 export class Fifo<T> {
-  private items: (T | undefined)[] = [];
+  private items: (T | undefined)[];
   private head = 0;
+  private size = 0;
+
+  constructor(capacity = 16) {
+    this.items = new Array<T | undefined>(capacity).fill(undefined);
+  }
 
   /** Items in the queue. */
   get length(): number {
-    return this.items.length - this.head;
+    return this.size;
   }
 
   /** Adds an item at the back. */
   push(item: T): void {
-    this.items.push(item);
+    let items = this.items;
+    if (this.size === items.length) items = this.grow();
+    items[(this.head + this.size) & (items.length - 1)] = item;
+    this.size++;
   }
 
   /** The front item, or undefined when empty. */
   peek(): T | undefined {
-    return this.items[this.head];
+    return this.size === 0 ? undefined : this.items[this.head];
   }
 
   /** Replaces the front item (e.g. with what is left of it). Only when not empty. */
@@ -30,28 +39,29 @@ export class Fifo<T> {
 
   /** Removes and returns the front item, or undefined when empty. */
   shift(): T | undefined {
+    if (this.size === 0) return undefined;
     const items = this.items;
-    if (this.head === items.length) return undefined;
     const item = items[this.head];
-    items[this.head++] = undefined;
-    if (this.head === items.length) {
-      items.length = 0;
-      this.head = 0;
-    } else if (this.head >= 1024 && this.head * 2 >= items.length) {
-      items.splice(0, this.head);
-      this.head = 0;
-    }
+    items[this.head] = undefined;
+    this.head = (this.head + 1) & (items.length - 1);
+    this.size--;
     return item;
   }
 
-  /** The backing array for bulk appends by a producer (e.g. a decoder's `feed`); only push to it. */
-  get tail(): T[] {
-    return this.items as T[];
+  /** Empties the queue (a ring grown past 64 Ki slots is released). */
+  clear(): void {
+    if (this.items.length > 65536) this.items = new Array<T | undefined>(16).fill(undefined);
+    else this.items.fill(undefined);
+    this.head = 0;
+    this.size = 0;
   }
 
-  /** Empties the queue. */
-  clear(): void {
-    this.items = [];
+  private grow(): (T | undefined)[] {
+    const old = this.items;
+    const next = new Array<T | undefined>(old.length * 2).fill(undefined);
+    for (let i = 0; i < this.size; i++) next[i] = old[(this.head + i) & (old.length - 1)];
+    this.items = next;
     this.head = 0;
+    return next;
   }
 }

@@ -47,7 +47,7 @@
  * closed; `send` an answer is produced. `error` means the socket went away
  * before a clean end: what was not written is dropped.
  */
-import { LineDecoder, type DecoderEvent, type LineDecoderOptions, type IncompleteEvent } from './decoder.js';
+import { LineDecoder, type DecoderEvent, type DecoderSink, type LineDecoderOptions, type IncompleteEvent } from './decoder.js';
 import { encodeLine, type Payload } from './encoder.js';
 import { OnelineError } from './errors.js';
 import { Fifo } from './fifo.js';
@@ -212,17 +212,9 @@ function positiveInt(name: string, v: number): number {
  * `receive` that code met never-run statements after the loop and was
  * deoptimized again on every chunk (24 times per 200k-command burst).
  */
-function queuedBytes(q: readonly DecoderEvent[], from: number): number {
-  let added = 0;
-  for (let i = from; i < q.length; i++) {
-    const ev = q[i]!;
-    added += (ev.type === 'line' ? ev.length : 0) + QUEUED_ITEM_OVERHEAD;
-  }
-  return added;
-}
 
 /** Server-side protocol logic for one connection. Pure: no I/O, no timers. */
-export class ServerSession {
+export class ServerSession implements DecoderSink {
   private node: Node = NODES.open;
   private readonly decoder: LineDecoder;
   /** The effective high-water mark for output bytes. */
@@ -325,12 +317,15 @@ export class ServerSession {
     this.go(this.node.on.data, 'data');
     const s = this.node.name;
     if (s !== 'open' && s !== 'running') return;
-    const q = this.queue.tail;
-    const from = q.length;
-    this.decoder.feed(chunk, q);
-    this.queued += queuedBytes(q, from);
-    this.steps += q.length - from;
-    this.lines += q.length - from;
+    this.decoder.feedTo(chunk, this);
+  }
+
+  /** @internal The decoder's sink: queues each complete line as it is decoded, counted in bytes and items. */
+  onEvent(ev: DecoderEvent): void {
+    this.queue.push(ev);
+    this.queued += (ev.type === 'line' ? ev.length : 0) + QUEUED_ITEM_OVERHEAD;
+    this.steps++;
+    this.lines++;
   }
 
   /**

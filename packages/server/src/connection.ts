@@ -221,8 +221,13 @@ export class Connection implements CallTarget {
       this.session.done();
       return;
     }
+    this.wait(call, result);
+  }
+
+  /** An async handler: wait for it (kept out of run() so the sync path allocates no closures). */
+  private wait(call: HandlerCall, result: PromiseLike<HandlerResult>): void {
     this.call = call;
-    const ms = host.handlerTimeout;
+    const ms = this.host.handlerTimeout;
     if (ms > 0) {
       this.handlerTimer = setTimeout(() => {
         const err = new OnelineError('ERR_ONELINE_TIMEOUT', `no answer within ${ms} ms`);

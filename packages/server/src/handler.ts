@@ -65,14 +65,18 @@ export class HandlerCall implements HandlerContext {
   readonly reply: Reply;
 
   constructor(private readonly target: CallTarget) {
-    this.reply = (line: Payload) => {
-      if (!this.live) {
-        encodeLine(line); // still report a LF to the caller
-        this.target.late();
-        return;
-      }
-      this.target.answer(line);
-    };
+    // A bound function: one allocation, no closure context.
+    this.reply = replyOf.bind(this);
+  }
+
+  /** @internal The body of {@link reply}. */
+  replyLine(line: Payload): void {
+    if (!this.live) {
+      encodeLine(line); // still report a LF to the caller
+      this.target.late();
+      return;
+    }
+    this.target.answer(line);
   }
 
   get signal(): AbortSignal {
@@ -99,6 +103,10 @@ export class HandlerCall implements HandlerContext {
     this.abortReason ??= reason;
     this.controller?.abort(reason);
   }
+}
+
+function replyOf(this: HandlerCall, line: Payload): void {
+  this.replyLine(line);
 }
 
 /** Wraps whatever a handler threw or rejected with. */
