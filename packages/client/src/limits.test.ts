@@ -93,7 +93,7 @@ describe('OnelineClient budgets', () => {
 });
 
 describe('OnelineClient reconnect', () => {
-  it('connect() right after the server closed the connection works, and closed resolves', async () => {
+  it('connect() right after the server closed the connection works, and each connection\'s closed promise resolves', async () => {
     let connections = 0;
     const srv = net.createServer((sock) => {
       connections++;
@@ -111,13 +111,17 @@ describe('OnelineClient reconnect', () => {
       const port = (srv.address() as net.AddressInfo).port;
       const c = client({ port });
       await c.connect();
+      const first = c.closed;
       expect(texts(await c.request('bye'))).toEqual(['bye']);
       await expect(c.request('again')).rejects.toMatchObject({ code: 'ERR_ONELINE_CLOSED', message: expect.stringContaining('closed') });
       await c.connect(); // no waiting for an event first
       expect(texts(await c.request('x'))).toEqual(['ack']);
       expect(connections).toBe(2);
+      await expect(first).resolves.toBeUndefined(); // the server's close was clean
+      const second = c.closed;
+      expect(second).not.toBe(first);
       c.destroy();
-      await expect(c.closed).resolves.toBeDefined();
+      await expect(second).resolves.toBeUndefined();
     } finally {
       await new Promise<void>((r) => srv.close(() => r()));
     }

@@ -44,7 +44,11 @@ export type OnelineErrorCode =
   /** The user's command handler threw, rejected or timed out. */
   | 'ERR_ONELINE_HANDLER_FAILED'
   /** The connection was reset or failed at the socket or TLS level. */
-  | 'ERR_ONELINE_SOCKET';
+  | 'ERR_ONELINE_SOCKET'
+  /** An answer went over a per-request cap (`maxResponseLines` / `maxResponseBytes`); the client realigned. */
+  | 'ERR_ONELINE_RESPONSE_TOO_LARGE'
+  /** The client could not tell this request's answer apart from an earlier failed request's, or the server did not answer the realignment `ping`. */
+  | 'ERR_ONELINE_DESYNC';
 
 /** Who is at fault. */
 export type OnelineErrorOrigin = 'local' | 'remote' | 'environment';
@@ -74,6 +78,8 @@ const DEFAULT_ORIGIN: Record<OnelineErrorCode, OnelineErrorOrigin> = {
   ERR_ONELINE_SERVER_STATE: 'local',
   ERR_ONELINE_HANDLER_FAILED: 'local',
   ERR_ONELINE_SOCKET: 'environment',
+  ERR_ONELINE_RESPONSE_TOO_LARGE: 'remote',
+  ERR_ONELINE_DESYNC: 'remote',
 };
 
 /** Every stable error code, for documentation and exhaustive tests. */

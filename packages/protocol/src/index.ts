@@ -40,6 +40,10 @@ export {
 export {
   ClientSession,
   CLIENT_TRANSITIONS,
+  CLIENT_BUDGET_DEFAULTS,
+  DEFAULT_CLIENT_MAX_LINE_LENGTH,
+  type RequestLimits,
+  type RequestTicket,
   type ClientState,
   type ClientEvent,
   type ClientAction,
