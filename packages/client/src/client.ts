@@ -174,8 +174,12 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> implements 
   private closeWaiters: (() => void)[] = [];
   private readonly where: string;
   private readonly timer = new DeadlineTimer();
-  private out: Buffer[] = [];
+  // Pending writes: text of this tick joined as one string, plus any bytes in order.
+  private outText = '';
+  private outParts: (string | Buffer)[] = [];
   private flushScheduled = false;
+  // One clock read per tick for the deadlines of the requests issued in it.
+  private tickNow = -1;
   private realignDeadline: Once | undefined;
   private closedPromise: Promise<OnelineError | undefined> = Promise.resolve(undefined);
 
@@ -293,7 +297,8 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> implements 
           : net.connect({ host: o.host, port: o.port, noDelay: true });
       this.socket = socket;
       this.session = session;
-      this.out = [];
+      this.outText = '';
+      this.outParts = [];
       let resolveClosed!: (e: OnelineError | undefined) => void;
       this.closedPromise = new Promise((r) => (resolveClosed = r));
       let settled = false;
@@ -342,7 +347,7 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> implements 
         // Progress while realigning restarts its deadline: it counts time without progress.
         if (this.realignDeadline !== undefined && session.waiting < before && this.session === session) this.armRealign(session);
         if (session.overBudget) socket.pause();
-        if (this.out.length > 0 && !this.flushScheduled) this.scheduleFlush();
+
       });
       // The stream ended before the handshake completed: the session says why
       // (a busy server closes at once, by FIN or, if our ping was unread, by reset).
@@ -398,7 +403,8 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> implements 
   private afterClose(): void {
     this.timer.clear();
     this.realignDeadline = undefined;
-    this.out = [];
+    this.outText = '';
+    this.outParts = [];
   }
 
   private onSessionAction(session: ClientSession, a: ClientAction): void {
@@ -438,25 +444,48 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> implements 
   }
 
   // Commands issued in one tick leave in one write.
-  private write(data: Buffer): void {
-    this.out.push(data);
-    if (!this.flushScheduled) this.scheduleFlush();
-  }
-
-  private scheduleFlush(): void {
-    this.flushScheduled = true;
-    process.nextTick(this.flush);
+  private write(data: Buffer | string): void {
+    if (typeof data === 'string') this.outText += data;
+    else {
+      if (this.outText !== '') this.outParts.push(this.outText);
+      this.outText = '';
+      this.outParts.push(data);
+    }
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(this.flush);
+    }
   }
 
   private readonly flush = (): void => {
     this.flushScheduled = false;
-    const out = this.out;
-    if (out.length === 0) return;
-    this.out = [];
+    this.tickNow = -1;
+    const parts = this.outParts;
+    const text = this.outText;
+    this.outParts = [];
+    this.outText = '';
     const s = this.socket;
     if (s === undefined || s.destroyed) return;
-    s.write(out.length === 1 ? out[0]! : Buffer.concat(out));
+    if (parts.length === 0) {
+      if (text !== '') s.write(text);
+      return;
+    }
+    if (text !== '') parts.push(text);
+    s.cork();
+    for (const p of parts) s.write(p);
+    s.uncork();
   };
+
+  private now(): number {
+    if (this.tickNow < 0) {
+      this.tickNow = performance.now();
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        process.nextTick(this.flush);
+      }
+    }
+    return this.tickNow;
+  }
 
   /**
    * Sends a command without waiting for an answer (read it with {@link recv}).
@@ -531,7 +560,7 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> implements 
     const mode: CollectMode = barrier ? 'barrier' : until !== undefined ? 'until' : isPing(command) ? 'ping' : 'lines';
     const p = this.pending(mode, command, lines ?? 1, until, options, 'request()');
     if (p.done) return p.promise;
-    let data: Buffer;
+    let data: Buffer | string;
     try {
       const r = session.request(command, p, { barrier, maxLines: options.maxLines, maxBytes: options.maxBytes });
       data = r.data;
@@ -632,7 +661,7 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> implements 
 
   private track(p: Pending): void {
     if (p.timeout > 0) {
-      p.at = performance.now() + p.timeout;
+      p.at = this.now() + p.timeout;
       this.timer.add(p);
     }
   }

@@ -1,8 +1,11 @@
 /**
- * One timer for all the waits of a connection: a binary min-heap of
- * deadlines and a single `setTimeout` armed for the earliest. A timer per
- * request cost as much as the request itself when 200,000 were in flight.
+ * One timer for all the waits of a connection: deadlines that arrive in
+ * order (the common case: one default timeout) go to a FIFO, the others to
+ * a binary min-heap, and a single `setTimeout` is armed for the earliest. A
+ * timer per request cost as much as the request itself when 200,000 were in
+ * flight.
  */
+import { Deque } from '@socket-oneline/protocol';
 
 /** Something with a deadline (ms on the `performance.now()` clock). */
 export interface Deadline {
@@ -13,19 +16,27 @@ export interface Deadline {
   expire(): void;
 }
 
-/** A min-heap of deadlines served by one timer. */
+/** Deadlines served by one timer. */
 export class DeadlineTimer {
+  private readonly fifo = new Deque<Deadline>();
+  private lastAt = -Infinity;
   private readonly heap: Deadline[] = [];
   private timer: NodeJS.Timeout | undefined;
   private armedAt = Infinity;
 
   /** Entries held (settled ones are dropped lazily). */
   get size(): number {
-    return this.heap.length;
+    return this.fifo.length + this.heap.length;
   }
 
   /** Adds a deadline; re-arms the timer only when it is the new earliest. */
   add(d: Deadline): void {
+    if (d.at >= this.lastAt || this.fifo.length === 0) {
+      this.fifo.push(d);
+      this.lastAt = d.at;
+      if (d.at < this.armedAt) this.arm(d.at);
+      return;
+    }
     const h = this.heap;
     let i = h.length;
     h.push(d);
@@ -41,12 +52,15 @@ export class DeadlineTimer {
 
   /** Drops settled entries from the top (answers usually come in deadline order). */
   prune(): void {
+    const f = this.fifo;
+    while (f.length > 0 && f.peek()!.done) f.shift();
     while (this.heap.length > 0 && this.heap[0]!.done) this.pop();
-    if (this.heap.length === 0) this.disarm();
+    if (f.length === 0 && this.heap.length === 0) this.disarm();
   }
 
   /** Drops everything and stops the timer. */
   clear(): void {
+    this.fifo.drain();
     this.heap.length = 0;
     this.disarm();
   }
@@ -55,14 +69,19 @@ export class DeadlineTimer {
     this.timer = undefined;
     this.armedAt = Infinity;
     const now = performance.now();
-    while (this.heap.length > 0) {
-      const top = this.heap[0]!;
-      if (!top.done && top.at > now) break;
-      this.pop();
+    const f = this.fifo;
+    // Oldest first across both, so expiries run in deadline order.
+    for (;;) {
+      const a = f.peek();
+      const b = this.heap[0];
+      const top = a === undefined ? b : b === undefined || a.at <= b.at ? a : b;
+      if (top === undefined || (!top.done && top.at > now)) break;
+      if (top === a) f.shift();
+      else this.pop();
       if (!top.done) top.expire();
     }
-    const next = this.heap[0];
-    if (next !== undefined && next.at < this.armedAt) this.arm(next.at);
+    const next = Math.min(f.peek()?.at ?? Infinity, this.heap[0]?.at ?? Infinity);
+    if (next < this.armedAt) this.arm(next);
   };
 
   private arm(at: number): void {

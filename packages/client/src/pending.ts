@@ -25,6 +25,8 @@ export class Pending implements LineReader, Deadline {
   at = Infinity;
   ticket: RequestTicket | undefined;
   private tooLong: OnelineError | undefined;
+  // Only when a signal is given: no closure per request otherwise.
+  private onAbort: (() => void) | undefined;
   private resolve!: (lines: ResponseLine[]) => void;
   private reject!: (err: OnelineError) => void;
   readonly promise: Promise<ResponseLine[]>;
@@ -43,7 +45,13 @@ export class Pending implements LineReader, Deadline {
       this.resolve = res;
       this.reject = rej;
     });
-    if (signal !== undefined) signal.addEventListener('abort', this.onAbort, { once: true });
+    if (signal !== undefined) {
+      this.onAbort = () => {
+        if (this.done) return;
+        this.owner.giveUp(this, new OnelineError('ERR_ONELINE_ABORTED', `${this.what}: the operation was aborted`, { cause: signal.reason }));
+      };
+      signal.addEventListener('abort', this.onAbort, { once: true });
+    }
   }
 
   onLine(line: ResponseLine): boolean {
@@ -92,16 +100,12 @@ export class Pending implements LineReader, Deadline {
     this.owner.giveUp(this, new OnelineError('ERR_ONELINE_TIMEOUT', `${this.what}: no complete answer within ${this.timeout} ms${partial}`));
   }
 
-  private readonly onAbort = (): void => {
-    if (this.done) return;
-    this.owner.giveUp(this, new OnelineError('ERR_ONELINE_ABORTED', `${this.what}: the operation was aborted`, { cause: this.signal?.reason }));
-  };
 
   /** Settles once: resolves with the lines, or rejects with `error` carrying the lines that did arrive. */
   settle(error: OnelineError | undefined): void {
     if (this.done) return;
     this.done = true;
-    this.signal?.removeEventListener('abort', this.onAbort);
+    if (this.onAbort !== undefined) this.signal!.removeEventListener('abort', this.onAbort);
     if (error === undefined) this.resolve(this.got);
     else {
       if (this.got.length > 0 && (error.code === 'ERR_ONELINE_TIMEOUT' || error.code === 'ERR_ONELINE_ABORTED' || error.code === 'ERR_ONELINE_CLOSED')) {

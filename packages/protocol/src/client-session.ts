@@ -33,7 +33,7 @@
  */
 import { LineDecoder, type DecoderEvent, type LineDecoderOptions } from './decoder.js';
 import { Deque } from './deque.js';
-import { encodeLine, type Payload } from './encoder.js';
+import { encodeLine, encodeLineText, type Payload } from './encoder.js';
 import { OnelineError } from './errors.js';
 import { nextState, type TransitionTable } from './fsm.js';
 import type { InvalidReason } from './server-session.js';
@@ -279,8 +279,9 @@ export class ClientSession {
     command: Payload,
     reader: LineReader,
     options: RequestLimits & { barrier?: boolean } = {},
-  ): { data: Buffer; ticket: RequestTicket } {
-    const cmd = encodeLine(command);
+  ): { data: Buffer | string; ticket: RequestTicket } {
+    // Text stays text: the shell joins a tick's commands into one write.
+    const cmd: Buffer | string = typeof command === 'string' ? encodeLineText(command) : encodeLine(command);
     this.current = nextState('client', CLIENT_TRANSITIONS, this.current, 'send');
     const barrier = options.barrier === true;
     const maxLines = options.maxLines === undefined ? this.budgets.maxResponseLines : positive('maxLines', options.maxLines, 1);
@@ -289,12 +290,14 @@ export class ClientSession {
     const slot = new Slot(reader, barrier || ping ? 'pong' : 'reader', this.pushed++, maxLines, maxBytes);
     slot.pingOnly = ping;
     this.slots.push(slot);
-    const parts = barrier ? [cmd, PING] : [cmd];
+    let data = barrier ? (typeof cmd === 'string' ? `${cmd}ping\n` : Buffer.concat([cmd, PING])) : cmd;
     // Unread lines go to the new reader first; a cap broken there needs a realignment ping too.
     if (this.queue.length > 0) {
-      for (const a of this.drainQueue()) if (a.type === 'realign' && a.data !== undefined) parts.push(a.data);
+      for (const a of this.drainQueue()) {
+        if (a.type === 'realign' && a.data !== undefined) data = typeof data === 'string' ? `${data}ping\n` : Buffer.concat([data, PING]);
+      }
     }
-    return { data: parts.length === 1 ? cmd : Buffer.concat(parts), ticket: slot };
+    return { data, ticket: slot };
   }
 
   /**

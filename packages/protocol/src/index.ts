@@ -22,7 +22,7 @@ export {
   type OverflowEvent,
   type IncompleteEvent,
 } from './decoder.js';
-export { encodeLine, encodeLines, type Payload } from './encoder.js';
+export { encodeLine, encodeLineText, encodeLines, type Payload } from './encoder.js';
 export { nextState, type Role, type TransitionTable } from './fsm.js';
 export {
   ServerSession,
@@ -52,6 +52,7 @@ export {
   type ResponseLine,
 } from './client-session.js';
 export { decodeDroppingInvalid } from './utf8.js';
+export { Deque } from './deque.js';
 export {
   resolveLogger,
   silentLogger,
