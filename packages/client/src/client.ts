@@ -112,6 +112,8 @@ export interface OnelineClientEvents {
 export type { ResponseLine };
 
 const DEFAULTS = { host: '127.0.0.1', connectTimeout: 3000, retryFor: 0, timeout: 3000 };
+// Shared default: no options object per call on the hot path.
+const NO_OPTIONS: RequestOptions = Object.freeze({});
 
 function checkMs(name: string, v: number): number {
   if (!Number.isFinite(v) || v < 0) {
@@ -528,7 +530,7 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> implements 
    *   `ERR_ONELINE_RESPONSE_TOO_LARGE` over a cap, `ERR_ONELINE_DESYNC`. A timeout or abort error
    *   carries the lines that did arrive as `received`.
    */
-  request(command: Payload, options: RequestOptions = {}): Promise<ResponseLine[]> {
+  request(command: Payload, options: RequestOptions = NO_OPTIONS): Promise<ResponseLine[]> {
     const barrier = options.barrier === true;
     const until = options.until;
     const lines = options.lines;
@@ -562,9 +564,8 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> implements 
     if (p.done) return p.promise;
     let data: Buffer | string;
     try {
-      const r = session.request(command, p, { barrier, maxLines: options.maxLines, maxBytes: options.maxBytes });
-      data = r.data;
-      p.ticket = r.ticket;
+      data = session.request(command, p, options);
+      p.ticket = p;
     } catch (err) {
       p.settle(err as OnelineError);
       return p.promise;

@@ -3,7 +3,7 @@
  * response lines as a `LineReader`, expires as a `Deadline`, and settles its
  * promise exactly once.
  */
-import { OnelineError, type LineReader, type Payload, type RequestTicket, type ResponseLine } from '@socket-oneline/protocol';
+import { OnelineError, RequestReader, type Payload, type RequestTicket, type ResponseLine } from '@socket-oneline/protocol';
 import type { Deadline } from './deadlines.js';
 
 /** How the answer ends: N lines, a predicate, a barrier's pong, a ping's pong, or one raw line. */
@@ -19,16 +19,26 @@ export interface PendingOwner {
 /** Lines that did arrive before a request failed (on the error as `received`). */
 export type ErrorWithLines = OnelineError & { received?: readonly ResponseLine[] };
 
-export class Pending implements LineReader, Deadline {
-  readonly got: ResponseLine[] = [];
+// Set by the shared executor below: no closure per promise.
+let nextResolve: ((lines: ResponseLine[]) => void) | undefined;
+let nextReject: ((err: OnelineError) => void) | undefined;
+function capture(res: (lines: ResponseLine[]) => void, rej: (err: OnelineError) => void): void {
+  nextResolve = res;
+  nextReject = rej;
+}
+const NONE: readonly ResponseLine[] = Object.freeze([]);
+
+export class Pending extends RequestReader implements Deadline {
+  // Allocated on the first line, sized for it.
+  got: ResponseLine[] = NONE as ResponseLine[];
   done = false;
   at = Infinity;
   ticket: RequestTicket | undefined;
   private tooLong: OnelineError | undefined;
   // Only when a signal is given: no closure per request otherwise.
   private onAbort: (() => void) | undefined;
-  private resolve!: (lines: ResponseLine[]) => void;
-  private reject!: (err: OnelineError) => void;
+  private readonly resolve: (lines: ResponseLine[]) => void;
+  private readonly reject: (err: OnelineError) => void;
   readonly promise: Promise<ResponseLine[]>;
 
   constructor(
@@ -41,10 +51,10 @@ export class Pending implements LineReader, Deadline {
     readonly what: string,
     readonly signal: AbortSignal | undefined,
   ) {
-    this.promise = new Promise<ResponseLine[]>((res, rej) => {
-      this.resolve = res;
-      this.reject = rej;
-    });
+    super();
+    this.promise = new Promise<ResponseLine[]>(capture);
+    this.resolve = nextResolve!;
+    this.reject = nextReject!;
     if (signal !== undefined) {
       this.onAbort = () => {
         if (this.done) return;
@@ -66,18 +76,18 @@ export class Pending implements LineReader, Deadline {
     switch (this.mode) {
       case 'barrier':
         end = !line.invalid && line.text === 'pong';
-        if (!end) this.got.push(line);
+        if (!end) this.add(line);
         break;
       case 'ping':
-        this.got.push(line);
+        this.add(line);
         end = !line.invalid && line.text === 'pong';
         break;
       case 'until':
-        this.got.push(line);
+        this.add(line);
         end = safePredicate(this.until!, line);
         break;
       default:
-        this.got.push(line);
+        this.add(line);
         end = this.got.length >= this.count;
     }
     if (end) {
@@ -94,6 +104,11 @@ export class Pending implements LineReader, Deadline {
     this.settle(error);
   }
 
+  private add(line: ResponseLine): void {
+    if (this.got === NONE) this.got = [line];
+    else this.got.push(line);
+  }
+
   expire(): void {
     if (this.done) return;
     const partial = this.mode === 'lines' && this.got.length > 0 ? ` (${this.got.length} of ${this.count} lines arrived)` : this.got.length > 0 ? ` (${this.got.length} lines arrived)` : '';
@@ -106,7 +121,7 @@ export class Pending implements LineReader, Deadline {
     if (this.done) return;
     this.done = true;
     if (this.onAbort !== undefined) this.signal!.removeEventListener('abort', this.onAbort);
-    if (error === undefined) this.resolve(this.got);
+    if (error === undefined) this.resolve(this.got === NONE ? [] : this.got);
     else {
       if (this.got.length > 0 && (error.code === 'ERR_ONELINE_TIMEOUT' || error.code === 'ERR_ONELINE_ABORTED' || error.code === 'ERR_ONELINE_CLOSED')) {
         // A fresh error per request: the same close error may reach many of them.

@@ -146,31 +146,64 @@ export interface ClientSessionOptions extends LineDecoderOptions {
 type SlotEnd = 'reader' | 'pong' | 'raw';
 type SlotState = 'live' | 'done' | 'abandoned' | 'fog';
 
-// One request (or raw read, or realignment ping) in the response stream.
-class Slot implements RequestTicket {
-  lines = 0;
-  bytes = 0;
-  state: SlotState;
-  // This slot's pong ends a realignment that started before it.
-  fogEnd = false;
-  // A `ping` request: its whole answer is the pong.
-  pingOnly = false;
-  constructor(
-    readonly reader: LineReader | undefined,
-    readonly end: SlotEnd,
-    readonly seq: number,
-    readonly maxLines: number,
-    readonly maxBytes: number,
-    state: SlotState = 'live',
-  ) {
-    this.state = state;
-  }
+/**
+ * Base class of the readers given to {@link ClientSession.request}: the
+ * session keeps the request's place and bookkeeping on the reader itself, so
+ * a request costs one object on the hot path. The `slot*` fields belong to
+ * the session; subclasses must not touch them.
+ */
+export abstract class RequestReader implements LineReader, RequestTicket {
+  /** @internal */ slotLines = 0;
+  /** @internal */ slotBytes = 0;
+  /** @internal */ slotState: SlotState = 'live';
+  /** @internal This slot's pong ends a realignment that started before it. */ slotFogEnd = false;
+  /** @internal A `ping` request: its whole answer is the pong. */ slotPingOnly = false;
+  /** @internal */ slotEnd: SlotEnd = 'reader';
+  /** @internal */ slotSeq = -1;
+  /** @internal */ slotMaxLines = Infinity;
+  /** @internal */ slotMaxBytes = Infinity;
+
+  abstract onLine(line: ResponseLine): boolean;
+  abstract onError(error: OnelineError): void;
+
   get finished(): boolean {
-    return this.state === 'done';
+    return this.slotState === 'done';
   }
 }
 
+type Slot = RequestReader;
+
+// A raw read (no command of its own).
+class RawSlot extends RequestReader {
+  constructor(private readonly reader: LineReader) {
+    super();
+    this.slotEnd = 'raw';
+  }
+  onLine(line: ResponseLine): boolean {
+    return this.reader.onLine(line);
+  }
+  onError(error: OnelineError): void {
+    this.reader.onError(error);
+  }
+}
+
+// The realignment ping: discards up to its pong.
+class PingSlot extends RequestReader {
+  constructor() {
+    super();
+    this.slotEnd = 'pong';
+    this.slotState = 'abandoned';
+    this.slotFogEnd = true;
+  }
+  onLine(): boolean {
+    return true;
+  }
+  onError(): void {}
+}
+
 const PING = encodeLine('ping');
+const DONE: RequestTicket = Object.freeze({ finished: true });
+const NO_LIMITS: RequestLimits = Object.freeze({});
 const EMPTY = Buffer.alloc(0);
 
 function positive(name: string, v: number | undefined, dflt: number): number {
@@ -269,7 +302,9 @@ export class ClientSession {
 
   /**
    * Encodes a command and reserves its place in the response stream for
-   * `reader`. With `barrier`, a `ping` follows the command and the answer is
+   * `reader` (which is also the request's ticket; one reader per request).
+   * Returns the bytes to write: a string for a text command, so a shell can
+   * join many into one write. With `barrier`, a `ping` follows the command and the answer is
    * every line before its `pong`; a `ping` command's answer ends at its
    * `pong`; otherwise the reader decides where its answer ends.
    * @throws OnelineError `ERR_ONELINE_LF_IN_PAYLOAD`, `ERR_ONELINE_ILLEGAL_TRANSITION` unless ready,
@@ -277,9 +312,9 @@ export class ClientSession {
    */
   request(
     command: Payload,
-    reader: LineReader,
-    options: RequestLimits & { barrier?: boolean } = {},
-  ): { data: Buffer | string; ticket: RequestTicket } {
+    reader: RequestReader,
+    options: RequestLimits & { readonly barrier?: boolean } = NO_LIMITS,
+  ): Buffer | string {
     // Text stays text: the shell joins a tick's commands into one write.
     const cmd: Buffer | string = typeof command === 'string' ? encodeLineText(command) : encodeLine(command);
     this.current = nextState('client', CLIENT_TRANSITIONS, this.current, 'send');
@@ -287,8 +322,13 @@ export class ClientSession {
     const maxLines = options.maxLines === undefined ? this.budgets.maxResponseLines : positive('maxLines', options.maxLines, 1);
     const maxBytes = options.maxBytes === undefined ? this.budgets.maxResponseBytes : positive('maxBytes', options.maxBytes, 1);
     const ping = !barrier && isPingCommand(command);
-    const slot = new Slot(reader, barrier || ping ? 'pong' : 'reader', this.pushed++, maxLines, maxBytes);
-    slot.pingOnly = ping;
+    const slot = reader;
+    if (slot.slotSeq !== -1) throw new OnelineError('ERR_ONELINE_INVALID_OPTION', 'request(): this reader was already used');
+    slot.slotEnd = barrier || ping ? 'pong' : 'reader';
+    slot.slotSeq = this.pushed++;
+    slot.slotMaxLines = maxLines;
+    slot.slotMaxBytes = maxBytes;
+    slot.slotPingOnly = ping;
     this.slots.push(slot);
     let data = barrier ? (typeof cmd === 'string' ? `${cmd}ping\n` : Buffer.concat([cmd, PING])) : cmd;
     // Unread lines go to the new reader first; a cap broken there needs a realignment ping too.
@@ -297,7 +337,7 @@ export class ClientSession {
         if (a.type === 'realign' && a.data !== undefined) data = typeof data === 'string' ? `${data}ping\n` : Buffer.concat([data, PING]);
       }
     }
-    return { data, ticket: slot };
+    return data;
   }
 
   /**
@@ -381,22 +421,24 @@ export class ClientSession {
    */
   read(reader: LineReader): RequestTicket {
     while (this.queue.length > 0) {
-      if (reader.onLine(this.unqueue())) return new Slot(reader, 'raw', -1, 0, 0, 'done');
+      if (reader.onLine(this.unqueue())) return DONE;
     }
     if (this.current === 'closed') {
       reader.onError(this.failure ?? new OnelineError('ERR_ONELINE_CLOSED', 'the connection is closed'));
-      return new Slot(reader, 'raw', -1, 0, 0, 'done');
+      return DONE;
     }
-    const slot = new Slot(reader, 'raw', this.pushed++, Infinity, Infinity);
+    const slot = new RawSlot(reader);
+    slot.slotSeq = this.pushed++;
     this.slots.push(slot);
     return slot;
   }
 
   /** A raw reader gives up its place (timeout, abort); later lines go to the next reader. Returns false if it was not waiting. */
   cancel(ticket: RequestTicket): boolean {
-    const slot = ticket as Slot;
-    if (slot.state !== 'live') return false;
-    slot.state = 'done'; // skipped when it reaches the head: O(1)
+    if (!(ticket instanceof RequestReader)) return false;
+    const slot = ticket;
+    if (slot.slotState !== 'live') return false;
+    slot.slotState = 'done'; // skipped when it reaches the head: O(1)
     return true;
   }
 
@@ -411,48 +453,49 @@ export class ClientSession {
    */
   abandon(ticket: RequestTicket, reason: OnelineError): ClientAction[] {
     const actions: ClientAction[] = [];
-    const slot = ticket as Slot;
-    if (slot.end === 'raw') this.cancel(slot);
+    if (!(ticket instanceof RequestReader)) return actions;
+    const slot = ticket;
+    if (slot.slotEnd === 'raw') this.cancel(slot);
     else this.breakSlot(slot, reason, actions);
     return actions;
   }
 
   private breakSlot(slot: Slot, reason: OnelineError, actions: ClientAction[]): void {
-    if (slot.state !== 'live') return;
-    if (slot.end === 'pong') {
-      slot.state = 'abandoned';
+    if (slot.slotState !== 'live') return;
+    if (slot.slotEnd === 'pong') {
+      slot.slotState = 'abandoned';
       this.broken++;
       actions.push({ type: 'realign', data: undefined, reason });
       return;
     }
-    slot.state = 'fog';
+    slot.slotState = 'fog';
     this.broken++;
     const desync = new OnelineError(
       'ERR_ONELINE_DESYNC',
       `an earlier request failed (${reason.code}) before its answer ended; this answer cannot be told apart from it and was discarded`,
     );
-    for (let i = slot.seq - this.shifted + 1; i < this.slots.length; i++) {
+    for (let i = slot.slotSeq - this.shifted + 1; i < this.slots.length; i++) {
       const s = this.slots.at(i)!;
-      if (s.state === 'done') continue;
-      if (s.end === 'pong') {
-        s.fogEnd = true;
+      if (s.slotState === 'done') continue;
+      if (s.slotEnd === 'pong') {
+        s.slotFogEnd = true;
         // A ping's whole answer is its pong: it still gets it. A barrier's lines are lost in the fog.
-        if (s.state === 'live' && !s.pingOnly) {
-          s.state = 'fog';
+        if (s.slotState === 'live' && !s.slotPingOnly) {
+          s.slotState = 'fog';
           this.broken++;
-          s.reader?.onError(desync);
+          s.onError(desync);
         }
         actions.push({ type: 'realign', data: undefined, reason });
         return;
       }
-      if (s.state === 'live') {
-        s.state = 'fog';
+      if (s.slotState === 'live') {
+        s.slotState = 'fog';
         this.broken++;
-        s.reader?.onError(desync);
+        s.onError(desync);
       }
     }
-    const ping = new Slot(undefined, 'pong', this.pushed++, Infinity, Infinity, 'abandoned');
-    ping.fogEnd = true;
+    const ping = new PingSlot();
+    ping.slotSeq = this.pushed++;
     this.broken++;
     this.slots.push(ping);
     actions.push({ type: 'realign', data: PING, reason });
@@ -465,35 +508,35 @@ export class ClientSession {
         this.enqueue(line);
         return;
       }
-      if (head.state === 'done') {
+      if (head.slotState === 'done') {
         this.shiftSlot();
         continue;
       }
       const isPong = !line.invalid && line.text === 'pong';
-      if (head.state === 'live') {
-        if (!(isPong && head.end === 'pong')) {
-          head.lines++;
-          if (line.reason !== 'too-long') head.bytes += line.length;
-          if (head.lines > head.maxLines || head.bytes > head.maxBytes) {
+      if (head.slotState === 'live') {
+        if (!(isPong && head.slotEnd === 'pong')) {
+          head.slotLines++;
+          if (line.reason !== 'too-long') head.slotBytes += line.length;
+          if (head.slotLines > head.slotMaxLines || head.slotBytes > head.slotMaxBytes) {
             const err = new OnelineError(
               'ERR_ONELINE_RESPONSE_TOO_LARGE',
-              head.lines > head.maxLines
-                ? `the answer has more than ${head.maxLines} lines (maxResponseLines / maxLines)`
-                : `the answer has more than ${head.maxBytes} bytes (maxResponseBytes / maxBytes)`,
+              head.slotLines > head.slotMaxLines
+                ? `the answer has more than ${head.slotMaxLines} lines (maxResponseLines / maxLines)`
+                : `the answer has more than ${head.slotMaxBytes} bytes (maxResponseBytes / maxBytes)`,
             );
-            head.reader!.onError(err);
+            head.onError(err);
             this.breakSlot(head, err, actions);
             continue; // this line is now discarded by the realignment
           }
         }
-        if (head.end === 'pong') {
-          head.reader!.onLine(line);
+        if (head.slotEnd === 'pong') {
+          head.onLine(line);
           if (isPong) {
-            head.state = 'done';
+            head.slotState = 'done';
             this.shiftSlot();
           }
-        } else if (head.reader!.onLine(line)) {
-          head.state = 'done';
+        } else if (head.onLine(line)) {
+          head.slotState = 'done';
           this.shiftSlot();
         }
         return;
@@ -501,19 +544,19 @@ export class ClientSession {
       // Discarding: up to this slot's own pong ('abandoned'), or up to the
       // pong that ends the realignment ('fog').
       if (!isPong) return;
-      if (head.state === 'abandoned') {
+      if (head.slotState === 'abandoned') {
         this.shiftSlot();
         this.broken--;
       } else {
         for (let s = this.slots.peek(); s !== undefined; s = this.slots.peek()) {
           this.shiftSlot();
-          if (s.state === 'fog' || s.state === 'abandoned') this.broken--;
-          if (s.fogEnd) {
-            if (s.state === 'live') s.reader?.onLine(line); // a ping's own pong
-            s.state = 'done';
+          if (s.slotState === 'fog' || s.slotState === 'abandoned') this.broken--;
+          if (s.slotFogEnd) {
+            if (s.slotState === 'live') s.onLine(line); // a ping's own pong
+            s.slotState = 'done';
             break;
           }
-          s.state = 'done';
+          s.slotState = 'done';
         }
       }
       if (this.broken === 0) actions.push({ type: 'aligned' });
@@ -551,8 +594,8 @@ export class ClientSession {
     const slots = this.slots.drain();
     this.shifted += slots.length;
     for (const s of slots) {
-      if (s.state === 'live') s.reader?.onError(error);
-      s.state = 'done';
+      if (s.slotState === 'live') s.onError(error);
+      s.slotState = 'done';
     }
   }
 }

@@ -42,6 +42,7 @@ export {
   CLIENT_TRANSITIONS,
   CLIENT_BUDGET_DEFAULTS,
   DEFAULT_CLIENT_MAX_LINE_LENGTH,
+  RequestReader,
   type RequestLimits,
   type RequestTicket,
   type ClientState,
