@@ -61,7 +61,7 @@ export interface OnelineClientOptions {
   stripCR?: boolean;
   /** Stop reading from the socket while more than this many unread lines are queued. @defaultValue 10000 */
   maxQueuedLines?: number;
-  /** Stop reading from the socket while unread lines hold more than this many bytes. @defaultValue 64 MiB */
+  /** Stop reading from the socket while unread lines hold more than this many bytes. @defaultValue 32 MiB */
   maxQueuedBytes?: number;
   /** Default cap on the lines of one answer (`request()`, any mode); over it: `ERR_ONELINE_RESPONSE_TOO_LARGE`. @defaultValue 100000 */
   maxResponseLines?: number;

@@ -57,7 +57,7 @@ export const DEFAULT_CLIENT_MAX_LINE_LENGTH = 16 * 1024 * 1024;
  */
 export const CLIENT_BUDGET_DEFAULTS = Object.freeze({
   maxQueuedLines: 10_000,
-  maxQueuedBytes: 64 * 1024 * 1024,
+  maxQueuedBytes: 32 * 1024 * 1024,
   maxResponseLines: 100_000,
   maxResponseBytes: 64 * 1024 * 1024,
 });
@@ -135,7 +135,7 @@ export type ClientAction =
 export interface ClientSessionOptions extends LineDecoderOptions {
   /** Unread lines above which {@link ClientSession.overBudget} is true. @defaultValue 10000 */
   maxQueuedLines?: number;
-  /** Unread bytes above which {@link ClientSession.overBudget} is true. @defaultValue 64 MiB */
+  /** Unread bytes above which {@link ClientSession.overBudget} is true. @defaultValue 32 MiB */
   maxQueuedBytes?: number;
   /** Default per-request line cap. @defaultValue 100000 */
   maxResponseLines?: number;
