@@ -165,7 +165,7 @@ class Once implements Deadline {
  * await client.disconnect();
  * ```
  */
-export class OnelineClient extends EventEmitter<OnelineClientEvents> implements PendingOwner {
+export class OnelineClient extends EventEmitter<OnelineClientEvents> {
   private readonly opts: Required<Omit<OnelineClientOptions, 'tls' | 'logger' | 'verbose'>> & {
     tls: tls.ConnectionOptions | undefined;
   };
@@ -184,6 +184,12 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> implements 
   private tickNow = -1;
   private realignDeadline: Once | undefined;
   private closedPromise: Promise<OnelineError | undefined> = Promise.resolve(undefined);
+  // What waiting calls report back to (one object per client, not public API).
+  private readonly owner: PendingOwner = {
+    giveUp: (p, error) => this.giveUp(p, error),
+    answered: (p) => this.answered(p),
+    maxLineLength: 0,
+  };
 
   /** @throws OnelineError `ERR_ONELINE_INVALID_OPTION` for a bad option. */
   constructor(options: OnelineClientOptions) {
@@ -211,12 +217,8 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> implements 
       tls: options.tls === true ? {} : options.tls === false ? undefined : options.tls,
     };
     this.where = `${this.opts.host}:${this.opts.port}`;
+    this.owner.maxLineLength = maxLineLength;
     this.log = resolveLogger(options.logger, options.verbose, 'oneline-client', console);
-  }
-
-  /** The effective `maxLineLength`. */
-  get maxLineLength(): number {
-    return this.opts.maxLineLength;
   }
 
   /** Response lines received and not yet read (reading pauses above `maxQueuedLines`). */
@@ -624,8 +626,8 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> implements 
     }
   }
 
-  // PendingOwner: a wait gave up (timeout or abort).
-  giveUp(p: Pending, error: OnelineError): void {
+  // A wait gave up (timeout or abort).
+  private giveUp(p: Pending, error: OnelineError): void {
     const session = this.session;
     if (p.ticket !== undefined && session !== undefined && session.state !== 'closed') {
       const actions = session.abandon(p.ticket, error);
@@ -638,8 +640,8 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> implements 
     this.timer.prune();
   }
 
-  // PendingOwner: a request got its whole answer.
-  answered(p: Pending): void {
+  // A request got its whole answer.
+  private answered(p: Pending): void {
     if (clientChannels.answer.hasSubscribers) clientChannels.answer.publish({ client: this, command: p.command, lines: p.got.length });
     this.timer.prune();
     const s = this.socket;
@@ -655,7 +657,7 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> implements 
     what: string,
   ): Pending {
     const timeout = options.timeout ?? this.opts.timeout;
-    const p = new Pending(this, mode, command, count, until, timeout, what, options.signal);
+    const p = new Pending(this.owner, mode, command, count, until, timeout, what, options.signal);
     if (options.signal?.aborted) p.settle(abortError(options.signal));
     return p;
   }

@@ -12,10 +12,13 @@ export {
   type RequestOptions,
   type ResponseLine,
 } from './client.js';
+export { clientChannels } from './diagnostics.js';
 export {
   OnelineError,
   isOnelineError,
   DEFAULT_MAX_LINE_LENGTH,
+  DEFAULT_CLIENT_MAX_LINE_LENGTH,
+  CLIENT_BUDGET_DEFAULTS,
   type OnelineErrorCode,
   type InvalidReason,
   type Logger,

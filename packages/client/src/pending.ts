@@ -13,7 +13,7 @@ export type CollectMode = 'lines' | 'until' | 'barrier' | 'ping' | 'raw';
 export interface PendingOwner {
   giveUp(p: Pending, error: OnelineError): void;
   answered(p: Pending): void;
-  readonly maxLineLength: number;
+  maxLineLength: number;
 }
 
 /** Lines that did arrive before a request failed (on the error as `received`). */
