@@ -31,7 +31,7 @@ import {
 } from '@socket-oneline/protocol';
 import { DeadlineTimer, type Deadline } from './deadlines.js';
 import { clientChannels } from './diagnostics.js';
-import { Pending, type CollectMode, type PendingOwner } from './pending.js';
+import { makePending, type CollectMode, type Pending, type PendingOwner } from './pending.js';
 
 /** Options of {@link OnelineClient}. */
 export interface OnelineClientOptions {
@@ -510,12 +510,12 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
   async recv(options: WaitOptions = {}): Promise<ResponseLine> {
     const session = this.session;
     if (session === undefined) throw notConnected('recv()');
-    const p = this.pending('raw', undefined, 1, undefined, options, 'recv()');
-    if (p.done) return (await p.promise)[0]!;
-    p.ticket = session.read(p);
+    const { p, promise } = this.pending('raw', undefined, 1, options);
+    if (p.done) return (await promise)[0]!;
+    session.read(p);
     this.maybeResume(session);
     if (!p.done) this.track(p);
-    const lines = await p.promise;
+    const lines = await promise;
     return lines[0]!;
   }
 
@@ -562,21 +562,20 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
       return Promise.resolve([]);
     }
     const mode: CollectMode = barrier ? 'barrier' : until !== undefined ? 'until' : isPing(command) ? 'ping' : 'lines';
-    const p = this.pending(mode, command, lines ?? 1, until, options, 'request()');
-    if (p.done) return p.promise;
+    const { p, promise } = this.pending(mode, command, until ?? lines ?? 1, options);
+    if (p.done) return promise;
     let data: Buffer | string;
     try {
       data = session.request(command, p, options);
-      p.ticket = p;
     } catch (err) {
       p.settle(err as OnelineError);
-      return p.promise;
+      return promise;
     }
     this.write(data);
     if (clientChannels.command.hasSubscribers) clientChannels.command.publish({ client: this, command });
     if (!p.done) this.track(p);
     else this.maybeResume(session);
-    return p.promise;
+    return promise;
   }
 
   /**
@@ -629,8 +628,8 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
   // A wait gave up (timeout or abort).
   private giveUp(p: Pending, error: OnelineError): void {
     const session = this.session;
-    if (p.ticket !== undefined && session !== undefined && session.state !== 'closed') {
-      const actions = session.abandon(p.ticket, error);
+    if (session !== undefined && session.state !== 'closed') {
+      const actions = session.abandon(p, error);
       for (const a of actions) this.onSessionAction(session, a);
     }
     if (error.code === 'ERR_ONELINE_TIMEOUT' && clientChannels.timeout.hasSubscribers) {
@@ -651,15 +650,13 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
   private pending(
     mode: CollectMode,
     command: Payload | undefined,
-    count: number,
-    until: ((l: ResponseLine) => boolean) | undefined,
+    arg: number | ((l: ResponseLine) => boolean),
     options: WaitOptions,
-    what: string,
-  ): Pending {
+  ): { p: Pending; promise: Promise<ResponseLine[]> } {
     const timeout = options.timeout ?? this.opts.timeout;
-    const p = new Pending(this.owner, mode, command, count, until, timeout, what, options.signal);
-    if (options.signal?.aborted) p.settle(abortError(options.signal));
-    return p;
+    const r = makePending(this.owner, mode, command, arg, timeout, options.signal);
+    if (options.signal?.aborted) r.p.settle(abortError(options.signal));
+    return r;
   }
 
   private track(p: Pending): void {

@@ -145,6 +145,14 @@ export interface ClientSessionOptions extends LineDecoderOptions {
 
 type SlotEnd = 'reader' | 'pong' | 'raw';
 type SlotState = 'live' | 'done' | 'abandoned' | 'fog';
+const STATES: readonly SlotState[] = ['live', 'done', 'abandoned', 'fog'];
+const DONE_CODE = 1;
+const ENDS: readonly SlotEnd[] = ['reader', 'pong', 'raw'];
+interface SlotLimits {
+  readonly maxLines: number;
+  readonly maxBytes: number;
+}
+const UNLIMITED: SlotLimits = Object.freeze({ maxLines: Infinity, maxBytes: Infinity });
 
 /**
  * Base class of the readers given to {@link ClientSession.request}: the
@@ -153,21 +161,47 @@ type SlotState = 'live' | 'done' | 'abandoned' | 'fog';
  * the session; subclasses must not touch them.
  */
 export abstract class RequestReader implements LineReader, RequestTicket {
+  // Few fields, packed: 200,000 requests in flight make every byte count.
   /** @internal */ slotLines = 0;
   /** @internal */ slotBytes = 0;
-  /** @internal */ slotState: SlotState = 'live';
-  /** @internal This slot's pong ends a realignment that started before it. */ slotFogEnd = false;
-  /** @internal A `ping` request: its whole answer is the pong. */ slotPingOnly = false;
-  /** @internal */ slotEnd: SlotEnd = 'reader';
   /** @internal */ slotSeq = -1;
-  /** @internal */ slotMaxLines = Infinity;
-  /** @internal */ slotMaxBytes = Infinity;
+  /** @internal Bits 0-1 state, 2-3 end, 4 fog end, 5 ping only. */ slotFlags = 0;
+  /** @internal Caps other than the session's defaults. */ slotLimits: SlotLimits | undefined = undefined;
 
   abstract onLine(line: ResponseLine): boolean;
   abstract onError(error: OnelineError): void;
 
   get finished(): boolean {
-    return this.slotState === 'done';
+    return (this.slotFlags & 3) === DONE_CODE;
+  }
+
+  /** @internal */
+  get slotState(): SlotState {
+    return STATES[this.slotFlags & 3]!;
+  }
+  set slotState(v: SlotState) {
+    this.slotFlags = (this.slotFlags & ~3) | STATES.indexOf(v);
+  }
+  /** @internal */
+  get slotEnd(): SlotEnd {
+    return ENDS[(this.slotFlags >> 2) & 3]!;
+  }
+  set slotEnd(v: SlotEnd) {
+    this.slotFlags = (this.slotFlags & ~12) | (ENDS.indexOf(v) << 2);
+  }
+  /** @internal This slot's pong ends a realignment that started before it. */
+  get slotFogEnd(): boolean {
+    return (this.slotFlags & 16) !== 0;
+  }
+  set slotFogEnd(v: boolean) {
+    this.slotFlags = v ? this.slotFlags | 16 : this.slotFlags & ~16;
+  }
+  /** @internal A `ping` request: its whole answer is the pong. */
+  get slotPingOnly(): boolean {
+    return (this.slotFlags & 32) !== 0;
+  }
+  set slotPingOnly(v: boolean) {
+    this.slotFlags = v ? this.slotFlags | 32 : this.slotFlags & ~32;
   }
 }
 
@@ -178,6 +212,7 @@ class RawSlot extends RequestReader {
   constructor(private readonly reader: LineReader) {
     super();
     this.slotEnd = 'raw';
+    this.slotLimits = UNLIMITED;
   }
   onLine(line: ResponseLine): boolean {
     return this.reader.onLine(line);
@@ -192,6 +227,7 @@ class PingSlot extends RequestReader {
   constructor() {
     super();
     this.slotEnd = 'pong';
+    this.slotLimits = UNLIMITED;
     this.slotState = 'abandoned';
     this.slotFogEnd = true;
   }
@@ -319,15 +355,18 @@ export class ClientSession {
     const cmd: Buffer | string = typeof command === 'string' ? encodeLineText(command) : encodeLine(command);
     this.current = nextState('client', CLIENT_TRANSITIONS, this.current, 'send');
     const barrier = options.barrier === true;
-    const maxLines = options.maxLines === undefined ? this.budgets.maxResponseLines : positive('maxLines', options.maxLines, 1);
-    const maxBytes = options.maxBytes === undefined ? this.budgets.maxResponseBytes : positive('maxBytes', options.maxBytes, 1);
+    const limited = options.maxLines !== undefined || options.maxBytes !== undefined;
     const ping = !barrier && isPingCommand(command);
     const slot = reader;
     if (slot.slotSeq !== -1) throw new OnelineError('ERR_ONELINE_INVALID_OPTION', 'request(): this reader was already used');
     slot.slotEnd = barrier || ping ? 'pong' : 'reader';
     slot.slotSeq = this.pushed++;
-    slot.slotMaxLines = maxLines;
-    slot.slotMaxBytes = maxBytes;
+    if (limited) {
+      slot.slotLimits = {
+        maxLines: options.maxLines === undefined ? this.budgets.maxResponseLines : positive('maxLines', options.maxLines, 1),
+        maxBytes: options.maxBytes === undefined ? this.budgets.maxResponseBytes : positive('maxBytes', options.maxBytes, 1),
+      };
+    }
     slot.slotPingOnly = ping;
     this.slots.push(slot);
     let data = barrier ? (typeof cmd === 'string' ? `${cmd}ping\n` : Buffer.concat([cmd, PING])) : cmd;
@@ -427,7 +466,13 @@ export class ClientSession {
       reader.onError(this.failure ?? new OnelineError('ERR_ONELINE_CLOSED', 'the connection is closed'));
       return DONE;
     }
-    const slot = new RawSlot(reader);
+    // A RequestReader serves as its own slot (one object per read).
+    let slot: RequestReader;
+    if (reader instanceof RequestReader && reader.slotSeq === -1) {
+      slot = reader;
+      slot.slotEnd = 'raw';
+      slot.slotLimits = UNLIMITED;
+    } else slot = new RawSlot(reader);
     slot.slotSeq = this.pushed++;
     this.slots.push(slot);
     return slot;
@@ -435,7 +480,7 @@ export class ClientSession {
 
   /** A raw reader gives up its place (timeout, abort); later lines go to the next reader. Returns false if it was not waiting. */
   cancel(ticket: RequestTicket): boolean {
-    if (!(ticket instanceof RequestReader)) return false;
+    if (!(ticket instanceof RequestReader) || ticket.slotSeq === -1) return false;
     const slot = ticket;
     if (slot.slotState !== 'live') return false;
     slot.slotState = 'done'; // skipped when it reaches the head: O(1)
@@ -453,7 +498,7 @@ export class ClientSession {
    */
   abandon(ticket: RequestTicket, reason: OnelineError): ClientAction[] {
     const actions: ClientAction[] = [];
-    if (!(ticket instanceof RequestReader)) return actions;
+    if (!(ticket instanceof RequestReader) || ticket.slotSeq === -1) return actions;
     const slot = ticket;
     if (slot.slotEnd === 'raw') this.cancel(slot);
     else this.breakSlot(slot, reason, actions);
@@ -517,12 +562,15 @@ export class ClientSession {
         if (!(isPong && head.slotEnd === 'pong')) {
           head.slotLines++;
           if (line.reason !== 'too-long') head.slotBytes += line.length;
-          if (head.slotLines > head.slotMaxLines || head.slotBytes > head.slotMaxBytes) {
+          const lim = head.slotLimits;
+          const maxLines = lim === undefined ? this.budgets.maxResponseLines : lim.maxLines;
+          const maxBytes = lim === undefined ? this.budgets.maxResponseBytes : lim.maxBytes;
+          if (head.slotLines > maxLines || head.slotBytes > maxBytes) {
             const err = new OnelineError(
               'ERR_ONELINE_RESPONSE_TOO_LARGE',
-              head.slotLines > head.slotMaxLines
-                ? `the answer has more than ${head.slotMaxLines} lines (maxResponseLines / maxLines)`
-                : `the answer has more than ${head.slotMaxBytes} bytes (maxResponseBytes / maxBytes)`,
+              head.slotLines > maxLines
+                ? `the answer has more than ${maxLines} lines (maxResponseLines / maxLines)`
+                : `the answer has more than ${maxBytes} bytes (maxResponseBytes / maxBytes)`,
             );
             head.onError(err);
             this.breakSlot(head, err, actions);
