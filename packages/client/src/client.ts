@@ -176,8 +176,8 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
   private closeWaiters: (() => void)[] = [];
   private readonly where: string;
   private readonly timer = new DeadlineTimer();
-  // Pending writes: text of this tick joined as one string, plus any bytes in order.
-  private outText = '';
+  // Pending writes of this tick, in order: text commands are joined into one string at the flush.
+  private outText: string[] = [];
   private outParts: (string | Buffer)[] = [];
   private flushScheduled = false;
   // One clock read per tick for the deadlines of the requests issued in it.
@@ -301,7 +301,7 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
           : net.connect({ host: o.host, port: o.port, noDelay: true });
       this.socket = socket;
       this.session = session;
-      this.outText = '';
+      this.outText = [];
       this.outParts = [];
       let resolveClosed!: (e: OnelineError | undefined) => void;
       this.closedPromise = new Promise((r) => (resolveClosed = r));
@@ -407,7 +407,7 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
   private afterClose(): void {
     this.timer.clear();
     this.realignDeadline = undefined;
-    this.outText = '';
+    this.outText = [];
     this.outParts = [];
   }
 
@@ -449,10 +449,10 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
 
   // Commands issued in one tick leave in one write.
   private write(data: Buffer | string): void {
-    if (typeof data === 'string') this.outText += data;
+    if (typeof data === 'string') this.outText.push(data);
     else {
-      if (this.outText !== '') this.outParts.push(this.outText);
-      this.outText = '';
+      if (this.outText.length > 0) this.outParts.push(this.outText.join(''));
+      this.outText = [];
       this.outParts.push(data);
     }
     if (!this.flushScheduled) {
@@ -465,9 +465,9 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
     this.flushScheduled = false;
     this.tickNow = -1;
     const parts = this.outParts;
-    const text = this.outText;
+    const text = this.outText.length === 0 ? '' : this.outText.length === 1 ? this.outText[0]! : this.outText.join('');
     this.outParts = [];
-    this.outText = '';
+    this.outText = [];
     const s = this.socket;
     if (s === undefined || s.destroyed) return;
     if (parts.length === 0) {
@@ -661,7 +661,8 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
 
   private track(p: Pending): void {
     if (p.timeout > 0) {
-      p.at = this.now() + p.timeout;
+      // Whole ms (a small integer, no boxed number per request); never earlier than asked.
+      p.at = Math.ceil(this.now() + p.timeout);
       this.timer.add(p);
     }
   }
