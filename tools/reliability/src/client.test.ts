@@ -90,8 +90,10 @@ describe('client under pressure', () => {
     console.log(`client flood (barrier, defaults): rejected ${String(r.code)} after ${String(r.rejectedAfterMs)} ms, closed ${String(r.closedCode)} after ${String(r.closedAfterMs)} ms, RSS +${growth.toFixed(1)} MB`);
     expect(r.code).toBe('ERR_ONELINE_RESPONSE_TOO_LARGE');
     expect(r.closedCode).toBe('ERR_ONELINE_DESYNC');
-    // The bug reached 1.3 GB in 3 s and kept growing; the default caps hold it well under 300 MB.
-    expect(growth).toBeLessThan(250);
+    // The bug reached 1.3 GB in 3 s and kept growing (4.8 GB 24 s later). With the caps nothing is
+    // kept while discarding; what remains is the GC's young generation, larger on Node 24/26
+    // (seen: +47 MB on Node 20, +87 to +181 MB on Node 24), hence a generous bound far below the bug.
+    expect(growth).toBeLessThan(300);
   });
 
   it('64 KiB lines that nobody reads: the unread byte budget pauses the socket, client RSS stays bounded', async () => {
