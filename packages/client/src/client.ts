@@ -182,6 +182,8 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
   private flushScheduled = false;
   // One clock read per tick for the deadlines of the requests issued in it.
   private tickNow = -1;
+  // True while reading is paused for the unread budget.
+  private paused = false;
   private realignDeadline: Once | undefined;
   private closedPromise: Promise<OnelineError | undefined> = Promise.resolve(undefined);
   // What waiting calls report back to (one object per client, not public API).
@@ -303,6 +305,7 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
       this.session = session;
       this.outText = [];
       this.outParts = [];
+      this.paused = false;
       let resolveClosed!: (e: OnelineError | undefined) => void;
       this.closedPromise = new Promise((r) => (resolveClosed = r));
       let settled = false;
@@ -350,7 +353,11 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
         }
         // Progress while realigning restarts its deadline: it counts time without progress.
         if (this.realignDeadline !== undefined && session.waiting < before && this.session === session) this.armRealign(session);
-        if (session.overBudget) socket.pause();
+        this.timer.prune();
+        if (session.overBudget) {
+          socket.pause();
+          this.paused = true;
+        }
 
       });
       // The stream ended before the handshake completed: the session says why
@@ -574,7 +581,8 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
     this.write(data);
     if (clientChannels.command.hasSubscribers) clientChannels.command.publish({ client: this, command });
     if (!p.done) this.track(p);
-    else this.maybeResume(session);
+    // Queued lines it took may bring the unread queue back under budget.
+    if (this.paused) this.maybeResume(session);
     return promise;
   }
 
@@ -640,11 +648,9 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
   }
 
   // A request got its whole answer.
+  // (Settled deadlines are dropped and reading resumed once per socket read, not per answer.)
   private answered(p: Pending): void {
     if (clientChannels.answer.hasSubscribers) clientChannels.answer.publish({ client: this, command: p.command, lines: p.got.length });
-    this.timer.prune();
-    const s = this.socket;
-    if (s !== undefined && s.isPaused()) this.maybeResume(this.session!);
   }
 
   private pending(
@@ -716,7 +722,10 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
 
   private maybeResume(session: ClientSession): void {
     const s = this.socket;
-    if (s !== undefined && this.session === session && s.isPaused() && !session.overBudget) s.resume();
+    if (s !== undefined && this.session === session && s.isPaused() && !session.overBudget) {
+      s.resume();
+      this.paused = false;
+    }
   }
 }
 
