@@ -89,7 +89,7 @@ export class Pending extends RequestReader implements Deadline {
 
   onLine(line: ResponseLine): boolean {
     if (this.done) return true;
-    if (line.reason === 'too-long' && this.extra?.tooLong === undefined) {
+    if (line.invalid && line.reason === 'too-long' && this.extra?.tooLong === undefined) {
       (this.extra ??= {}).tooLong = new OnelineError(
         'ERR_ONELINE_LINE_TOO_LONG',
         `${this.what}: a response line of ${line.length} bytes exceeds maxLineLength (${this.owner.maxLineLength}); it was discarded`,

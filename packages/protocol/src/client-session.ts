@@ -146,7 +146,9 @@ export interface ClientSessionOptions extends LineDecoderOptions {
 type SlotEnd = 'reader' | 'pong' | 'raw';
 type SlotState = 'live' | 'done' | 'abandoned' | 'fog';
 const STATES: readonly SlotState[] = ['live', 'done', 'abandoned', 'fog'];
+const LIVE_CODE = 0;
 const DONE_CODE = 1;
+const PONG_END_BITS = 1 << 2; // ENDS.indexOf('pong') << 2
 const ENDS: readonly SlotEnd[] = ['reader', 'pong', 'raw'];
 interface SlotLimits {
   readonly maxLines: number;
@@ -553,15 +555,19 @@ export class ClientSession {
         this.enqueue(line);
         return;
       }
-      if (head.slotState === 'done') {
+      // The hot path reads the packed flags directly (see RequestReader).
+      const flags = head.slotFlags;
+      if ((flags & 3) === DONE_CODE) {
         this.shiftSlot();
         continue;
       }
-      const isPong = !line.invalid && line.text === 'pong';
-      if (head.slotState === 'live') {
-        if (!(isPong && head.slotEnd === 'pong')) {
+      const invalid = line.invalid;
+      const isPong = !invalid && line.text === 'pong';
+      if ((flags & 3) === LIVE_CODE) {
+        const pongEnd = (flags & 12) === PONG_END_BITS;
+        if (!(isPong && pongEnd)) {
           head.slotLines++;
-          if (line.reason !== 'too-long') head.slotBytes += line.length;
+          if (!invalid || line.reason !== 'too-long') head.slotBytes += line.length;
           const lim = head.slotLimits;
           const maxLines = lim === undefined ? this.budgets.maxResponseLines : lim.maxLines;
           const maxBytes = lim === undefined ? this.budgets.maxResponseBytes : lim.maxBytes;
@@ -577,14 +583,14 @@ export class ClientSession {
             continue; // this line is now discarded by the realignment
           }
         }
-        if (head.slotEnd === 'pong') {
+        if (pongEnd) {
           head.onLine(line);
           if (isPong) {
-            head.slotState = 'done';
+            head.slotFlags = (head.slotFlags & ~3) | DONE_CODE;
             this.shiftSlot();
           }
         } else if (head.onLine(line)) {
-          head.slotState = 'done';
+          head.slotFlags = (head.slotFlags & ~3) | DONE_CODE;
           this.shiftSlot();
         }
         return;
