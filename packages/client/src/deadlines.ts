@@ -23,6 +23,7 @@ export class DeadlineTimer {
   private readonly heap: Deadline[] = [];
   private timer: NodeJS.Timeout | undefined;
   private armedAt = Infinity;
+  private idle = false;
 
   /** Entries held (settled ones are dropped lazily). */
   get size(): number {
@@ -34,7 +35,7 @@ export class DeadlineTimer {
     if (d.at >= this.lastAt || this.fifo.length === 0) {
       this.fifo.push(d);
       this.lastAt = d.at;
-      if (d.at < this.armedAt) this.arm(d.at);
+      this.wake(d.at);
       return;
     }
     const h = this.heap;
@@ -47,7 +48,20 @@ export class DeadlineTimer {
       i = p;
     }
     h[i] = d;
-    if (d.at < this.armedAt) this.arm(d.at);
+    this.wake(d.at);
+  }
+
+  // An armed timer due no later than `at` serves it (it re-arms when it fires
+  // early), so back-to-back requests cost no timer calls at all.
+  private wake(at: number): void {
+    if (this.timer !== undefined && this.armedAt <= at) {
+      if (this.idle) {
+        this.timer.ref();
+        this.idle = false;
+      }
+      return;
+    }
+    this.arm(at);
   }
 
   /** Drops settled entries from the top (answers usually come in deadline order). */
@@ -55,7 +69,11 @@ export class DeadlineTimer {
     const f = this.fifo;
     while (f.length > 0 && f.peek()!.done) f.shift();
     while (this.heap.length > 0 && this.heap[0]!.done) this.pop();
-    if (f.length === 0 && this.heap.length === 0) this.disarm();
+    // Nothing left: keep the timer for the next wait, but let the process exit.
+    if (f.length === 0 && this.heap.length === 0 && this.timer !== undefined && !this.idle) {
+      this.timer.unref();
+      this.idle = true;
+    }
   }
 
   /** Drops everything and stops the timer. */
@@ -81,12 +99,13 @@ export class DeadlineTimer {
       if (!top.done) top.expire();
     }
     const next = Math.min(f.peek()?.at ?? Infinity, this.heap[0]?.at ?? Infinity);
-    if (next < this.armedAt) this.arm(next);
+    if (next < Infinity) this.arm(next);
   };
 
   private arm(at: number): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.armedAt = at;
+    this.idle = false;
     this.timer = setTimeout(this.fire, Math.max(0, Math.ceil(at - performance.now())));
   }
 
@@ -94,6 +113,7 @@ export class DeadlineTimer {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     this.armedAt = Infinity;
+    this.idle = false;
   }
 
   private pop(): void {
