@@ -18,8 +18,8 @@ const opts = args();
 const smoke = Boolean(opts.smoke);
 const rounds = Number(opts.rounds ?? (smoke ? 1 : 5));
 const N = smoke
-  ? { pipelined: 2000, small: 1000, large: 4000, rtt: 100, warmup: 500 }
-  : { pipelined: 200_000, small: 100_000, large: 400_000, rtt: 5000, warmup: 20_000 };
+  ? { pipelined: 2000, small: 1000, large: 4000, rtt: 100, warmup: 500, rttWarmup: 200 }
+  : { pipelined: 200_000, small: 100_000, large: 400_000, rtt: 5000, warmup: 20_000, rttWarmup: 10_000 };
 
 function job(port, kind, test, count) {
   return new Promise((resolve, reject) => {
@@ -39,7 +39,7 @@ function job(port, kind, test, count) {
         reject(new Error(`${kind} ${test} exited ${code}`));
       }
     });
-    child.send({ kind, test, count, port, warmup: test === 'rtt' ? Math.min(N.warmup, 2000) : N.warmup });
+    child.send({ kind, test, count, port, warmup: test === 'rtt' ? N.rttWarmup : N.warmup });
   });
 }
 
