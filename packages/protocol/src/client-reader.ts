@@ -95,6 +95,7 @@ export abstract class RequestReader implements LineReader, RequestTicket {
   get slotState(): SlotState {
     return STATES[this.slotFlags & 3]!;
   }
+  /** @internal */
   set slotState(v: SlotState) {
     this.slotFlags = (this.slotFlags & ~3) | STATES.indexOf(v);
   }
@@ -102,6 +103,7 @@ export abstract class RequestReader implements LineReader, RequestTicket {
   get slotEnd(): SlotEnd {
     return ENDS[(this.slotFlags >> 2) & 3]!;
   }
+  /** @internal */
   set slotEnd(v: SlotEnd) {
     this.slotFlags = (this.slotFlags & ~12) | (ENDS.indexOf(v) << 2);
   }
@@ -109,6 +111,7 @@ export abstract class RequestReader implements LineReader, RequestTicket {
   get slotFogEnd(): boolean {
     return (this.slotFlags & 16) !== 0;
   }
+  /** @internal */
   set slotFogEnd(v: boolean) {
     this.slotFlags = v ? this.slotFlags | 16 : this.slotFlags & ~16;
   }
@@ -116,6 +119,7 @@ export abstract class RequestReader implements LineReader, RequestTicket {
   get slotPingOnly(): boolean {
     return (this.slotFlags & 32) !== 0;
   }
+  /** @internal */
   set slotPingOnly(v: boolean) {
     this.slotFlags = v ? this.slotFlags | 32 : this.slotFlags & ~32;
   }
