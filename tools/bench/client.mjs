@@ -43,8 +43,11 @@ function job(port, kind, test, count) {
   });
 }
 
-async function main() {
-  const t0 = Date.now();
+/**
+ * Runs the client benchmark and returns its rows ({ name, unit, ours, raw, ratio, target, better }),
+ * for all.mjs to merge. Prints nothing.
+ */
+export async function runClientBench() {
   const server = fork(join(here, 'client-server.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const { port } = await new Promise((r) => server.once('message', r));
   const ms = { ours: [], raw: [], small: [], large: [] };
@@ -62,6 +65,10 @@ async function main() {
     server.send('stop');
     await new Promise((r) => server.once('exit', r));
   }
+  return rows(ms, rtts);
+}
+
+function rows(ms, rtts) {
   const oursRate = N.pipelined / (median(ms.ours) / 1000);
   const rawRate = N.pipelined / (median(ms.raw) / 1000);
   const results = [
@@ -70,6 +77,12 @@ async function main() {
     { name: 'sequential RTT p50, ours / raw', unit: 'µs', ours: percentile(rtts.ours, 50), raw: percentile(rtts.raw, 50), ratio: percentile(rtts.ours, 50) / percentile(rtts.raw, 50), target: null, better: 'lower' },
     { name: 'sequential RTT p99, ours / raw', unit: 'µs', ours: percentile(rtts.ours, 99), raw: percentile(rtts.raw, 99), ratio: percentile(rtts.ours, 99) / percentile(rtts.raw, 99), target: 1.5, better: 'lower' },
   ];
+  return results;
+}
+
+async function main() {
+  const t0 = Date.now();
+  const results = await runClientBench();
   console.log(`client benchmark${smoke ? ' (smoke: tiny counts, no targets)' : ''}: ${os.cpus().length} cores, Node ${process.version}, ${rounds} interleaved round(s), medians`);
   console.log(`${'benchmark'.padEnd(34)} ${'ours'.padStart(14)} ${'baseline'.padStart(14)} ${'ratio'.padStart(7)}  target`);
   const f = (v, unit) => (unit === 'requests/s' ? `${(v / 1e3).toFixed(1)} k/s` : `${v.toFixed(unit === 'µs' ? 1 : 0)} ${unit}`);
@@ -94,4 +107,5 @@ async function main() {
   }
 }
 
-await main();
+// Run only when executed directly (all.mjs may import runClientBench).
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main();
