@@ -216,6 +216,11 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
         } else {
           session.failed(err);
           socket.destroy();
+          // Never connected: calls say "not connected", not "closed".
+          if (this.session === session) {
+            this.session = undefined;
+            this.socket = undefined;
+          }
           reject(err);
         }
       };

@@ -137,6 +137,16 @@ describe('OnelineClient reconnect', () => {
   });
 });
 
+describe('OnelineClient after a failed connect', () => {
+  it('calls say not connected (not closed), and closed resolves with the connect error', async () => {
+    const port = await rawServer(() => undefined); // never answers the handshake
+    const c = client({ port, connectTimeout: 50 });
+    await expect(c.connect()).rejects.toMatchObject({ code: 'ERR_ONELINE_TIMEOUT' });
+    await expect(c.closed).resolves.toMatchObject({ code: 'ERR_ONELINE_TIMEOUT' });
+    await expect(c.request('x')).rejects.toMatchObject({ code: 'ERR_ONELINE_NOT_CONNECTED' });
+  });
+});
+
 describe('OnelineClient defaults for real payloads', () => {
   it('round-trips a 10 MB JSON answer and a 1 MB command with default options', async () => {
     const tree = { widgets: Array.from({ length: 100_000 }, (_, i) => ({ id: i, name: `widget-${i}`, text: 'é'.repeat(30) })) };
