@@ -354,7 +354,7 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
   private write(data: Buffer | string): void {
     if (typeof data === 'string') this.outText.push(data);
     else {
-      if (this.outText.length > 0) this.outParts.push(this.outText.join(''));
+      if (this.outText.length > 0) this.outParts.push(`${this.outText.join('\n')}\n`);
       this.outText = [];
       this.outParts.push(data);
     }
@@ -368,7 +368,8 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
     this.flushScheduled = false;
     this.tickNow = -1;
     const parts = this.outParts;
-    const text = this.outText.length === 0 ? '' : this.outText.length === 1 ? this.outText[0]! : this.outText.join('');
+    // Text commands come without their LF (see ClientSession.request).
+    const text = this.outText.length === 0 ? '' : `${this.outText.join('\n')}\n`;
     this.outParts = [];
     this.outText = [];
     const s = this.socket;

@@ -33,7 +33,7 @@ describe('ClientSession realignment', () => {
   it('a request that gives up sends a ping and discards up to its pong; the next request gets its own line', () => {
     const c = ready();
     const silent = new Take();
-    expect(c.request('silent', silent)).toBe('silent\n');
+    expect(c.request('silent', silent)).toBe('silent'); // text: the shell adds the LF when it joins
     const actions = c.abandon(silent, timeout);
     expect(writes(actions)).toEqual(['ping\n']);
     expect(c.realigning).toBe(true);
@@ -45,6 +45,14 @@ describe('ClientSession realignment', () => {
     expect(silent.lines).toEqual([]);
     expect(next.lines).toEqual(['ack']);
     expect(c.realigning).toBe(false);
+  });
+
+  it('encodes text commands without their final LF, a barrier as two packets, bytes with LF; refuses a LF inside', () => {
+    const c = ready();
+    expect(c.request('list', new Take(), { barrier: true })).toBe('list\nping');
+    expect(c.request(Buffer.from('raw'), new Take())).toEqual(Buffer.from('raw\n'));
+    expect(() => c.request('a\nb', new Take())).toThrow(expect.objectContaining({ code: 'ERR_ONELINE_LF_IN_PAYLOAD' }));
+    expect(c.waiting).toBe(2);
   });
 
   it('a late answer of the broken request is discarded, never handed on', () => {

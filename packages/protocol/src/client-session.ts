@@ -34,6 +34,12 @@
 import { LineDecoder, type DecoderEvent, type LineDecoderOptions } from './decoder.js';
 import { Deque } from './deque.js';
 import { encodeLine, encodeLineText, type Payload } from './encoder.js';
+
+// Validates a text command (no LF) and returns it unchanged.
+function checkText(command: string): string {
+  if (command.indexOf('\n') !== -1) encodeLineText(command); // throws ERR_ONELINE_LF_IN_PAYLOAD
+  return command;
+}
 import { OnelineError } from './errors.js';
 import { nextState, type TransitionTable } from './fsm.js';
 import {
@@ -219,8 +225,9 @@ export class ClientSession {
   /**
    * Encodes a command and reserves its place in the response stream for
    * `reader` (which is also the request's ticket; one reader per request).
-   * Returns the bytes to write: a string for a text command, so a shell can
-   * join many into one write. With `barrier`, a `ping` follows the command and the answer is
+   * Returns what to write: bytes (LF-terminated) for a binary command; for a
+   * text command, a string of one or more packets joined by LF *without* the
+   * final LF, so a shell can join many commands with LF into one write. With `barrier`, a `ping` follows the command and the answer is
    * every line before its `pong`; a `ping` command's answer ends at its
    * `pong`; otherwise the reader decides where its answer ends.
    * @throws OnelineError `ERR_ONELINE_LF_IN_PAYLOAD`, `ERR_ONELINE_ILLEGAL_TRANSITION` unless ready,
@@ -231,8 +238,9 @@ export class ClientSession {
     reader: RequestReader,
     options: RequestLimits & { readonly barrier?: boolean } = NO_LIMITS,
   ): Buffer | string {
-    // Text stays text: the shell joins a tick's commands into one write.
-    const cmd: Buffer | string = typeof command === 'string' ? encodeLineText(command) : encodeLine(command);
+    // Text stays text, without its LF: the shell joins a tick's commands with
+    // LF into one write, and a plain command costs no new string.
+    const cmd: Buffer | string = typeof command === 'string' ? checkText(command) : encodeLine(command);
     this.current = nextState('client', CLIENT_TRANSITIONS, this.current, 'send');
     const barrier = options.barrier === true;
     const limited = options.maxLines !== undefined || options.maxBytes !== undefined;
@@ -249,11 +257,11 @@ export class ClientSession {
     }
     slot.slotPingOnly = ping;
     this.slots.push(slot);
-    let data = barrier ? (typeof cmd === 'string' ? `${cmd}ping\n` : Buffer.concat([cmd, PING])) : cmd;
+    let data = barrier ? (typeof cmd === 'string' ? `${cmd}\nping` : Buffer.concat([cmd, PING])) : cmd;
     // Unread lines go to the new reader first; a cap broken there needs a realignment ping too.
     if (this.queue.length > 0) {
       for (const a of this.drainQueue()) {
-        if (a.type === 'realign' && a.data !== undefined) data = typeof data === 'string' ? `${data}ping\n` : Buffer.concat([data, PING]);
+        if (a.type === 'realign' && a.data !== undefined) data = typeof data === 'string' ? `${data}\nping` : Buffer.concat([data, PING]);
       }
     }
     return data;
