@@ -32,7 +32,7 @@ import {
 import { DeadlineTimer } from './deadlines.js';
 import { abortError, abortableDelay, checkMs, checkPositive, isPing, mapSocketError, notConnected, Once } from './support.js';
 import { clientChannels } from './diagnostics.js';
-import { makePending, type CollectMode, type Pending, type PendingOwner } from './pending.js';
+import { Pending, takePromise, type CollectMode, type PendingOwner } from './pending.js';
 import type { OnelineClientEvents, OnelineClientOptions, RequestOptions, WaitOptions } from './options.js';
 
 export type { OnelineClientOptions, WaitOptions, RequestOptions, OnelineClientEvents } from './options.js';
@@ -414,7 +414,8 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
   async recv(options: WaitOptions = {}): Promise<ResponseLine> {
     const session = this.session;
     if (session === undefined) throw notConnected('recv()');
-    const { p, promise } = this.pending('raw', undefined, 1, options);
+    const p = this.pending('raw', undefined, 1, options);
+    const promise = takePromise();
     if (p.done) return (await promise)[0]!;
     session.read(p);
     this.maybeResume(session);
@@ -466,7 +467,8 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
       return Promise.resolve([]);
     }
     const mode: CollectMode = barrier ? 'barrier' : until !== undefined ? 'until' : isPing(command) ? 'ping' : 'lines';
-    const { p, promise } = this.pending(mode, command, until ?? lines ?? 1, options);
+    const p = this.pending(mode, command, until ?? lines ?? 1, options);
+    const promise = takePromise();
     if (p.done) return promise;
     let data: Buffer | string;
     try {
@@ -555,11 +557,11 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
     command: Payload | undefined,
     arg: number | ((l: ResponseLine) => boolean),
     options: WaitOptions,
-  ): { p: Pending; promise: Promise<ResponseLine[]> } {
+  ): Pending {
     const timeout = options.timeout ?? this.opts.timeout;
-    const r = makePending(this.owner, mode, command, arg, timeout, options.signal);
-    if (options.signal?.aborted) r.p.settle(abortError(options.signal));
-    return r;
+    const p = new Pending(this.owner, mode, command, arg, timeout, options.signal);
+    if (options.signal?.aborted) p.settle(abortError(options.signal));
+    return p;
   }
 
   private track(p: Pending): void {

@@ -37,17 +37,11 @@ function capture(res: (lines: ResponseLine[]) => void, rej: (err: OnelineError) 
 }
 const NONE: readonly ResponseLine[] = Object.freeze([]);
 
-/** Creates a {@link Pending} and returns it with its promise. */
-export function makePending(
-  owner: PendingOwner,
-  mode: CollectMode,
-  command: Payload | undefined,
-  arg: number | ((l: ResponseLine) => boolean),
-  timeout: number,
-  signal: AbortSignal | undefined,
-): { p: Pending; promise: Promise<ResponseLine[]> } {
-  const p = new Pending(owner, mode, command, arg, timeout, signal);
-  return { p, promise: lastPromise! };
+/** The promise of the {@link Pending} constructed last (read it right after `new Pending`). */
+export function takePromise(): Promise<ResponseLine[]> {
+  const p = lastPromise!;
+  lastPromise = undefined;
+  return p;
 }
 
 export class Pending extends RequestReader implements Deadline {
