@@ -73,8 +73,9 @@ describe('oneline command (in-process)', () => {
   });
 
   it('exits 5 when an answer does not come in time', async () => {
+    // With the default barrier a silent command is a complete (empty) answer; --lines 1 waits for a line.
     const server = await ourServer({ handler: () => undefined });
-    const r = await cli(['--port', String(server.port), '--timeout', '100', 'silent']);
+    const r = await cli(['--port', String(server.port), '--timeout', '100', '--lines', '1', 'silent']);
     expect(r.code).toBe(EXIT.timeout);
     expect(r.stderr).toMatch(/ERR_ONELINE_TIMEOUT/);
   });
@@ -89,10 +90,96 @@ describe('oneline command (in-process)', () => {
     const r = await cli(['--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(HELP);
-    for (const flag of ['--port', '--host', '--timeout', '--retry', '--lines', '--until', '--barrier', '--tls', '--ca', '--cert', '--key', '--insecure', '--max-line', '--quiet', '--help', '--version']) {
+    for (const flag of ['--port', '--host', '--timeout', '--retry', '--lines', '--until', '--barrier', '--raw', '--tls', '--ca', '--cert', '--key', '--insecure', '--max-line', '--quiet', '--help', '--version']) {
       expect(r.stdout).toContain(flag);
     }
     expect(r.stdout).toMatch(/Examples:\n {2}oneline --port 5000 ping/);
+  });
+});
+
+describe('oneline command: zero or more lines, terminal safety, usage (issue 12)', () => {
+  const sample = () =>
+    ourServer({
+      handler: (cmd) => (cmd.text === 'silent' ? undefined : cmd.text === 'list' ? ['a', 'b', 'c'] : cmd.text === 'cmd01' ? 'ack' : 'nak - unknown cmd'),
+    });
+
+  it('by default shows zero or more answer lines per command, in step (one-shot and piped)', async () => {
+    const server = await sample();
+    const p = String(server.port);
+    expect(await cli(['-p', p, 'silent', 'cmd01', 'list', 'cmd01'])).toEqual({ code: 0, stdout: 'ack\na\nb\nc\nack\n', stderr: '' });
+    expect(await cli(['-p', p], 'silent\ncmd01\nlist\ncmd01\n')).toEqual({ code: 0, stdout: 'ack\na\nb\nc\nack\n', stderr: '' });
+  });
+
+  it('interactive: answers stay against the right commands after a command with no answer', async () => {
+    const server = await sample();
+    const input = new PassThrough() as PassThrough & { isTTY?: boolean };
+    input.isTTY = true;
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    let o = '';
+    stdout.on('data', (d: Buffer) => (o += d.toString()));
+    stderr.on('data', () => undefined);
+    const done = run(['-p', String(server.port)], { stdin: input, stdout, stderr });
+    // eslint-disable-next-line no-control-regex
+    const answers = () => o.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').replace(/oneline> /g, '').split(/\r?\n/).filter((l) => ['ack', 'a', 'b', 'c', 'nak - unknown cmd'].includes(l));
+    for (let i = 0; i < 200 && !o.includes('oneline> '); i++) await new Promise((r) => setTimeout(r, 10));
+    input.write('silent\ncmd01\nlist\ncmd01\n');
+    for (let i = 0; i < 300 && answers().length < 5; i++) await new Promise((r) => setTimeout(r, 10));
+    input.end();
+    expect(await done).toBe(0);
+    expect(answers()).toEqual(['ack', 'a', 'b', 'c', 'ack']);
+  });
+
+  it('interactive: after the server leaves, the prompt says the connection is closed', async () => {
+    const server = await sample();
+    const input = new PassThrough() as PassThrough & { isTTY?: boolean };
+    input.isTTY = true;
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    let o = '';
+    let e = '';
+    stdout.on('data', (d: Buffer) => (o += d.toString()));
+    stderr.on('data', (d: Buffer) => (e += d.toString()));
+    const done = run(['-p', String(server.port)], { stdin: input, stdout, stderr });
+    for (let i = 0; i < 200 && !o.includes('oneline> '); i++) await new Promise((r) => setTimeout(r, 10));
+    await server.close();
+    input.write('cmd01\n');
+    for (let i = 0; i < 200 && e === ''; i++) await new Promise((r) => setTimeout(r, 10));
+    input.end();
+    await done;
+    expect(e).toMatch(/connection (is )?closed/);
+    expect(e).not.toMatch(/connect\(\) first/);
+  });
+
+  it('escapes control characters from the server by default; --raw passes them through', async () => {
+    const hostile = '\x1b]0;pwned\x07title \x1b[2Jclear \rover \x9b31m';
+    const server = await ourServer({ handler: () => hostile });
+    const p = String(server.port);
+    const safe = await cli(['-p', p, 'x']);
+    expect(safe.code).toBe(0);
+    expect(safe.stdout).toBe('\\x1b]0;pwned\\x07title \\x1b[2Jclear \\x0dover \\x9b31m\n');
+    expect(safe.stdout).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/);
+    expect((await cli(['-p', p, '--raw', 'x'])).stdout).toBe(`${hostile}\n`);
+  });
+
+  it('--port 70000 says the port is out of range', async () => {
+    const r = await cli(['--port', '70000', 'ping']);
+    expect(r.code).toBe(EXIT.usage);
+    expect(r.stderr).toMatch(/out of range/);
+  });
+
+  it('--cert without --key is a usage error', async () => {
+    const r = await cli(['--port', '1', '--cert', __filename, 'ping']);
+    expect(r.code).toBe(EXIT.usage);
+    expect(r.stderr).toMatch(/--cert.*--key|--key.*--cert/);
+  });
+
+  it('a --lines N timeout prints the lines that did arrive', async () => {
+    const server = await ourServer({ handler: () => ['one', 'two'] });
+    const r = await cli(['--port', String(server.port), '--lines', '3', '--timeout', '200', 'x']);
+    expect(r.code).toBe(EXIT.timeout);
+    expect(r.stdout).toBe('one\ntwo\n');
+    expect(r.stderr).toMatch(/2 of 3 lines/);
   });
 });
 

@@ -8,8 +8,9 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import type tls from 'node:tls';
-import { isOnelineError, type OnelineErrorCode } from '@socket-oneline/protocol';
+import { DEFAULT_CLIENT_MAX_LINE_LENGTH, isOnelineError, type OnelineErrorCode } from '@socket-oneline/protocol';
 import { OnelineClient, type RequestOptions, type ResponseLine } from './client.js';
+import { escapeForTerminal } from './escape.js';
 
 /** Exit codes of the `oneline` command. */
 export const EXIT = Object.freeze({
@@ -24,7 +25,9 @@ export const EXIT = Object.freeze({
 
 export const HELP = `Usage: oneline [options] [CMD ...]
 
-Sends each CMD to a oneline server, prints the response lines, then disconnects.
+Sends each CMD to a oneline server, prints its answer lines, then disconnects.
+By default each command is followed by a 'ping' barrier, so every answer shows
+all of its lines, zero or more (the protocol has no end-of-answer marker).
 With no CMD and stdin piped, reads the commands from stdin, one per line.
 With no CMD and stdin a terminal, opens an interactive prompt (arrow keys for history).
 
@@ -33,16 +36,20 @@ Options:
       --host HOST      server host (default 127.0.0.1)
       --timeout MS     max wait for connecting and for each answer (default 3000)
       --retry MS       keep retrying a refused or busy server for up to MS (default 0)
-      --lines N        each answer is exactly N lines (default 1)
+      --lines N        each answer is exactly N lines (no barrier); on a
+                       timeout the lines that did arrive are printed
       --until REGEX    each answer ends with the first line matching REGEX
-      --barrier        each answer is every line before a ping barrier's pong
-                       (zero or more lines; the protocol has no end marker)
+      --barrier        each answer is every line before a ping barrier's
+                       pong (the default; kept for scripts)
+      --raw            print answers as received; by default control
+                       characters are shown escaped (\x1b) so a server cannot
+                       drive your terminal
       --tls            connect with TLS
       --ca FILE        CA certificate (PEM) to trust; implies --tls
       --cert FILE      client certificate (PEM) for mutual TLS; implies --tls
       --key FILE       client private key (PEM) for mutual TLS; implies --tls
       --insecure       do not verify the server certificate (testing only)
-      --max-line BYTES max response line length (default 65536)
+      --max-line BYTES max response line length (default 16777216)
   -q, --quiet          no notes on stderr (errors still print)
   -h, --help           show this help
       --version        print the version
@@ -55,9 +62,9 @@ handshake), 4 server busy with another client, 5 timeout, 6 closed by the server
 
 Examples:
   oneline --port 5000 ping                      # prints: pong
-  oneline --port 5000 cmd01 cmd02               # one answer line per command
+  oneline --port 5000 cmd01 cmd02               # every answer line of each command
   printf 'cmd01\\nping\\n' | oneline --port 5000  # commands from stdin
-  oneline --port 5000 --barrier list            # all lines of a multi-line answer
+  oneline --port 5000 --lines 3 list            # exactly 3 lines, no barrier
   oneline --port 5000 --retry 5000 ping         # wait up to 5 s for the server
   oneline --port 5000 --ca ca.pem --cert me.pem --key me.key ping
 `;
@@ -72,6 +79,8 @@ export interface CliIO {
 }
 
 class UsageError extends Error {}
+
+const NL = Buffer.from('\n');
 
 function exitFor(code: OnelineErrorCode | undefined): number {
   switch (code) {
@@ -104,6 +113,11 @@ function int(name: string, v: string | undefined, min: number): number | undefin
  */
 export async function run(argv: string[], io: CliIO): Promise<number> {
   const out = (s: string) => io.stdout.write(`${s}\n`);
+  let raw = false;
+  const show = (l: ResponseLine) => {
+    if (raw) io.stdout.write(Buffer.concat([l.bytes, NL]));
+    else out(escapeForTerminal(l.text));
+  };
   let quiet = false;
   const note = (s: string) => {
     if (!quiet) io.stderr.write(`${s}\n`);
@@ -121,6 +135,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
         lines: { type: 'string' },
         until: { type: 'string' },
         barrier: { type: 'boolean' },
+        raw: { type: 'boolean' },
         tls: { type: 'boolean' },
         ca: { type: 'string' },
         cert: { type: 'string' },
@@ -146,11 +161,13 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     return EXIT.ok;
   }
   quiet = v.quiet === true;
+  raw = v.raw === true;
   let client: OnelineClient;
   let mode: RequestOptions;
   try {
-    const port = int('port', v.port, 1);
-    if (port === undefined || port > 65535) throw new UsageError('--port is required (1..65535)');
+    if (v.port === undefined) throw new UsageError('--port is required (1..65535)');
+    const port = int('port', v.port, 0)!;
+    if (port < 1 || port > 65535) throw new UsageError(`--port ${v.port} is out of range (1..65535)`);
     const timeout = int('timeout', v.timeout, 0) ?? 3000;
     const given = Number(v.lines !== undefined) + Number(v.until !== undefined) + Number(v.barrier === true);
     if (given > 1) throw new UsageError('give at most one of --lines, --until, --barrier');
@@ -162,12 +179,11 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
         throw new UsageError(`--until: ${(err as Error).message}`);
       }
     }
-    mode =
-      v.barrier === true
-        ? { barrier: true }
-        : until !== undefined
-          ? { until: (l: ResponseLine) => until.test(l.text) }
-          : { lines: int('lines', v.lines, 0) ?? 1 };
+    const lines = int('lines', v.lines, 0);
+    mode = until !== undefined ? { until: (l: ResponseLine) => until.test(l.text) } : lines !== undefined ? { lines } : { barrier: true };
+    if ((v.cert === undefined) !== (v.key === undefined)) {
+      throw new UsageError(v.cert !== undefined ? '--cert needs --key (the private key of the certificate)' : '--key needs --cert (the certificate of the key)');
+    }
     const wantTls = v.tls === true || v.ca !== undefined || v.cert !== undefined || v.key !== undefined || v.insecure === true;
     let tlsOptions: tls.ConnectionOptions | undefined;
     if (wantTls) {
@@ -191,7 +207,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       timeout,
       connectTimeout: timeout,
       retryFor: int('retry', v.retry, 0) ?? 0,
-      maxLineLength: int('max-line', v['max-line'], 1) ?? 65536,
+      maxLineLength: int('max-line', v['max-line'], 1) ?? DEFAULT_CLIENT_MAX_LINE_LENGTH,
       ...(tlsOptions !== undefined ? { tls: tlsOptions } : {}),
     });
   } catch (err) {
@@ -218,8 +234,15 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       note(cmd === 'shutdown' ? 'oneline: server shut down' : 'oneline: disconnected');
       return true;
     }
-    const lines = await client.request(cmd, cmd === 'ping' ? { lines: 1 } : mode);
-    for (const l of lines) out(l.text);
+    let lines: ResponseLine[];
+    try {
+      lines = await client.request(cmd, cmd === 'ping' ? {} : mode);
+    } catch (err) {
+      // A timeout still shows what did arrive.
+      for (const l of (err as { received?: ResponseLine[] }).received ?? []) show(l);
+      throw err;
+    }
+    for (const l of lines) show(l);
     return false;
   };
 
@@ -231,7 +254,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
         if ((ended = await exec(cmd))) break;
       }
     } else if (io.stdin.isTTY === true) {
-      ended = await interactive(client, io, exec);
+      const how = await interactive(client, io, exec);
+      if (how === 'closed') return EXIT.closed;
+      ended = how === 'ended';
     } else {
       const rl = createInterface({ input: io.stdin, crlfDelay: Infinity, terminal: false });
       for await (const cmd of rl) {
@@ -247,8 +272,21 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   }
 }
 
-async function interactive(client: OnelineClient, io: CliIO, exec: (cmd: string) => Promise<boolean>): Promise<boolean> {
+/** The interactive prompt. Resolves 'ended' after disconnect/shutdown, 'eof' on Ctrl-D, 'closed' when the server left. */
+async function interactive(
+  client: OnelineClient,
+  io: CliIO,
+  exec: (cmd: string) => Promise<boolean>,
+): Promise<'ended' | 'eof' | 'closed'> {
   const rl = createInterface({ input: io.stdin, output: io.stdout, terminal: true, historySize: 500 });
+  let serverLeft = false;
+  // Say so at once, not on the next command.
+  const onClose = (err: Error | undefined) => {
+    serverLeft = true;
+    io.stderr.write(`\noneline: the connection is closed${err !== undefined ? `: ${err.message}` : ' (the server closed it)'}\n`);
+    rl.close();
+  };
+  client.once('close', onClose);
   io.stdout.write("connected; type commands, 'disconnect' or Ctrl-D to leave\n");
   rl.setPrompt('oneline> ');
   rl.prompt();
@@ -259,16 +297,22 @@ async function interactive(client: OnelineClient, io: CliIO, exec: (cmd: string)
         continue;
       }
       try {
-        if (await exec(cmd)) return true;
+        if (await exec(cmd)) return 'ended';
       } catch (err) {
-        if (!client.connected) throw err;
+        if (!client.connected) {
+          if (serverLeft) return 'closed';
+          throw err;
+        }
         io.stderr.write(`oneline: ${(err as Error).message}\n`);
       }
+      if (serverLeft) return 'closed';
       rl.prompt();
     }
+    if (serverLeft) return 'closed';
     io.stdout.write('\n');
-    return false;
+    return 'eof';
   } finally {
+    client.off('close', onClose);
     rl.close();
   }
 }

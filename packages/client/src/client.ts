@@ -3,111 +3,50 @@
  * Python original).
  *
  * Theory of operation: the protocol logic lives in `ClientSession` (pure):
- * handshake, decoding, and handing response lines to readers in order. This
- * shell owns the socket, the timers and the AbortSignals. Every wait is a
- * reader registered with the session at the moment its command is written,
- * so pipelined requests get their responses in order. A request that times
- * out or is aborted keeps its place as a silent reader that swallows its late
- * responses, so the lines after it still reach the right caller. Reading
- * pauses while more than `maxQueuedLines` unread lines are queued.
+ * handshake, decoding, the O(1) queue of waiting requests, byte and line
+ * budgets, and realignment after a request gives up. This shell owns the
+ * socket, one deadline timer for all waits (`DeadlineTimer`), the
+ * AbortSignals, and write coalescing: commands issued in the same tick go
+ * out in one `write`. Every request reserves its place in the response
+ * stream when its command is encoded, so pipelined requests get their
+ * answers in order. Reading pauses while the session is over its unread
+ * budget and resumes when a reader takes lines.
  */
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
 import {
+  CLIENT_BUDGET_DEFAULTS,
   ClientSession,
+  DEFAULT_CLIENT_MAX_LINE_LENGTH,
   OnelineError,
   isOnelineError,
   resolveDecoderOptions,
   resolveLogger,
-  type LineReader,
+  type ClientAction,
   type Logger,
   type Payload,
   type ResolvedLogger,
   type ResponseLine,
 } from '@socket-oneline/protocol';
+import { DeadlineTimer } from './deadlines.js';
+import { abortError, abortableDelay, checkMs, checkPositive, isPing, mapSocketError, notConnected, Once } from './support.js';
+import { clientChannels } from './diagnostics.js';
+import { Pending, takePromise, type CollectMode, type PendingOwner } from './pending.js';
+import type { OnelineClientEvents, OnelineClientOptions, RequestOptions, WaitOptions } from './options.js';
 
-/** Options of {@link OnelineClient}. */
-export interface OnelineClientOptions {
-  /** Server port (required). */
-  port: number;
-  /** Server host. @defaultValue `'127.0.0.1'` */
-  host?: string;
-  /** Connect with TLS: `true` for defaults, or `tls.ConnectionOptions` (`ca`, `cert`, `key`, ...). @defaultValue undefined (plain TCP) */
-  tls?: boolean | tls.ConnectionOptions;
-  /** Max ms for one connection attempt (TCP, TLS and the ping/pong handshake). @defaultValue 3000 (the original's handshake wait) */
-  connectTimeout?: number;
-  /** Keep retrying a refused or busy connect for up to this many ms in total (0: no retry). @defaultValue 0 */
-  retryFor?: number;
-  /** Default max ms to wait for responses in `recv`, `request`, `ping`, `disconnect`. @defaultValue 3000 */
-  timeout?: number;
-  /** Max bytes of a response line; longer ones are discarded and fail the reader with `ERR_ONELINE_LINE_TOO_LONG`. @defaultValue 65536 */
-  maxLineLength?: number;
-  /** Strip one CR before the LF of each response. @defaultValue true */
-  stripCR?: boolean;
-  /** Stop reading from the socket while more than this many unread lines are queued. @defaultValue 10000 */
-  maxQueuedLines?: number;
-  /** A console- or pino-shaped logger. @defaultValue silent */
-  logger?: Logger;
-  /** With no `logger`, print `[oneline-client] ...` lines to stderr. @defaultValue false */
-  verbose?: boolean;
-}
-
-/** Per-call wait options. */
-export interface WaitOptions {
-  /** Max ms to wait; overrides the client's `timeout`. 0 waits forever. */
-  timeout?: number;
-  /** Cancels the wait (rejects with `ERR_ONELINE_ABORTED`). */
-  signal?: AbortSignal;
-}
-
-/** How many response lines a {@link OnelineClient.request} collects. Give at most one of `lines`, `until`, `barrier`. */
-export interface RequestOptions extends WaitOptions {
-  /** Exactly this many lines (0 allowed). @defaultValue 1 */
-  lines?: number;
-  /** Lines up to and including the first one for which this returns true. */
-  until?: (line: ResponseLine) => boolean;
-  /**
-   * Send `ping` right after the command and collect every line before its
-   * `pong` (the pong is not returned). The protocol has no end-of-response
-   * marker; this is how to collect "zero or more" lines reliably.
-   */
-  barrier?: boolean;
-}
-
-/** Events of {@link OnelineClient}. */
-export interface OnelineClientEvents {
-  /** The handshake completed. */
-  connect: [];
-  /** The connection closed; `error` is set when it was not a clean close. */
-  close: [error: OnelineError | undefined];
-  /** A socket or protocol error (also delivered to waiting calls). Having no listener never throws. */
-  error: [error: OnelineError];
-}
-
+export type { OnelineClientOptions, WaitOptions, RequestOptions, OnelineClientEvents } from './options.js';
 export type { ResponseLine };
 
-const DEFAULTS = { host: '127.0.0.1', connectTimeout: 3000, retryFor: 0, timeout: 3000, maxQueuedLines: 10_000 };
+const DEFAULTS = { host: '127.0.0.1', connectTimeout: 3000, retryFor: 0, timeout: 3000 };
+// Shared default: no options object per call on the hot path.
+const NO_OPTIONS: RequestOptions = Object.freeze({});
 
-function checkMs(name: string, v: number): number {
-  if (!Number.isFinite(v) || v < 0) {
-    throw new OnelineError('ERR_ONELINE_INVALID_OPTION', `${name} must be a finite number of ms >= 0, got ${String(v)}`);
-  }
-  return v;
-}
+type Budgets = { [K in keyof typeof CLIENT_BUDGET_DEFAULTS]: number };
 
-function mapSocketError(err: NodeJS.ErrnoException, where: string): OnelineError {
-  if (isOnelineError(err)) return err;
-  if (err.code === 'ECONNREFUSED') {
-    return new OnelineError('ERR_ONELINE_REFUSED', `connection refused by ${where}: nothing is listening there`, { cause: err });
-  }
-  return new OnelineError('ERR_ONELINE_SOCKET', `connection to ${where} failed: ${err.message}`, { cause: err });
-}
-
-type CollectMode = { lines: number } | { until: (l: ResponseLine) => boolean } | { barrier: true };
 
 /**
- * A client for one oneline connection.
+ * A client for one oneline connection at a time.
  *
  * @example
  * ```ts
@@ -127,6 +66,23 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
   private session: ClientSession | undefined;
   private closeWaiters: (() => void)[] = [];
   private readonly where: string;
+  private readonly timer = new DeadlineTimer();
+  // Pending writes of this tick, in order: text commands are joined into one string at the flush.
+  private outText: string[] = [];
+  private outParts: (string | Buffer)[] = [];
+  private flushScheduled = false;
+  // One clock read per tick for the deadlines of the requests issued in it.
+  private tickNow = -1;
+  // True while reading is paused for the unread budget.
+  private paused = false;
+  private realignDeadline: Once | undefined;
+  private closedPromise: Promise<OnelineError | undefined> = Promise.resolve(undefined);
+  // What waiting calls report back to (one object per client, not public API).
+  private readonly owner: PendingOwner = {
+    giveUp: (p, error) => this.giveUp(p, error),
+    answered: (p) => this.answered(p),
+    maxLineLength: 0,
+  };
 
   /** @throws OnelineError `ERR_ONELINE_INVALID_OPTION` for a bad option. */
   constructor(options: OnelineClientOptions) {
@@ -135,11 +91,13 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
     if (!Number.isInteger(port) || port < 1 || port > 65535) {
       throw new OnelineError('ERR_ONELINE_INVALID_OPTION', `port must be an integer 1..65535, got ${String(port)}`);
     }
-    const { maxLineLength, stripCR } = resolveDecoderOptions(options);
-    const maxQueuedLines = options.maxQueuedLines ?? DEFAULTS.maxQueuedLines;
-    if (!Number.isSafeInteger(maxQueuedLines) || maxQueuedLines < 1) {
-      throw new OnelineError('ERR_ONELINE_INVALID_OPTION', `maxQueuedLines must be a positive integer, got ${String(maxQueuedLines)}`);
-    }
+    const { maxLineLength, stripCR } = resolveDecoderOptions({ ...options, maxLineLength: options.maxLineLength ?? DEFAULT_CLIENT_MAX_LINE_LENGTH });
+    const budgets: Budgets = {
+      maxQueuedLines: checkPositive('maxQueuedLines', options.maxQueuedLines ?? CLIENT_BUDGET_DEFAULTS.maxQueuedLines),
+      maxQueuedBytes: checkPositive('maxQueuedBytes', options.maxQueuedBytes ?? CLIENT_BUDGET_DEFAULTS.maxQueuedBytes),
+      maxResponseLines: checkPositive('maxResponseLines', options.maxResponseLines ?? CLIENT_BUDGET_DEFAULTS.maxResponseLines),
+      maxResponseBytes: checkPositive('maxResponseBytes', options.maxResponseBytes ?? CLIENT_BUDGET_DEFAULTS.maxResponseBytes),
+    };
     this.opts = {
       port,
       host: options.host ?? DEFAULTS.host,
@@ -148,10 +106,11 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
       timeout: checkMs('timeout', options.timeout ?? DEFAULTS.timeout),
       maxLineLength,
       stripCR,
-      maxQueuedLines,
+      ...budgets,
       tls: options.tls === true ? {} : options.tls === false ? undefined : options.tls,
     };
     this.where = `${this.opts.host}:${this.opts.port}`;
+    this.owner.maxLineLength = maxLineLength;
     this.log = resolveLogger(options.logger, options.verbose, 'oneline-client', console);
   }
 
@@ -160,22 +119,40 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
     return this.session?.queued ?? 0;
   }
 
+  /** Bytes of the response lines received and not yet read (reading pauses above `maxQueuedBytes`). */
+  get queuedBytes(): number {
+    return this.session?.queuedBytes ?? 0;
+  }
+
   /** True once the handshake completed and until the connection closes or a close starts. */
   get connected(): boolean {
     return this.session?.state === 'ready';
   }
 
   /**
+   * Resolves once the current (or last) connection is fully closed: with
+   * `undefined` after a clean close, or the error that closed it. Never
+   * rejects; already resolved when the client never connected.
+   */
+  get closed(): Promise<OnelineError | undefined> {
+    return this.closedPromise;
+  }
+
+  /**
    * Connects and performs the handshake (`ping` → `pong`), retrying a refused
-   * or busy server while `retryFor` allows.
+   * or busy server while `retryFor` allows. Works right after the server
+   * closed the previous connection, without waiting for the `close` event.
    * @throws OnelineError `ERR_ONELINE_REFUSED`, `ERR_ONELINE_BUSY`, `ERR_ONELINE_HANDSHAKE_FAILED`,
    *   `ERR_ONELINE_TIMEOUT`, `ERR_ONELINE_SOCKET` (e.g. TLS), `ERR_ONELINE_ABORTED`,
-   *   `ERR_ONELINE_SERVER_STATE` if already connected.
+   *   `ERR_ONELINE_SERVER_STATE` if already connected or connecting.
    */
   async connect(options: { signal?: AbortSignal; timeout?: number; retryFor?: number } = {}): Promise<void> {
-    if (this.socket !== undefined) {
+    if (this.session !== undefined && this.session.state !== 'closed') {
       throw new OnelineError('ERR_ONELINE_SERVER_STATE', 'connect(): this client is already connected or connecting');
     }
+    // The previous connection is over (its stream ended) even if its socket has not emitted 'close' yet.
+    this.socket?.destroy();
+    this.socket = undefined;
     const retryFor = options.retryFor ?? this.opts.retryFor;
     const deadline = Date.now() + retryFor;
     let delay = 20;
@@ -202,15 +179,28 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
         reject(abortError(signal));
         return;
       }
-      const session = new ClientSession({ maxLineLength: this.opts.maxLineLength, stripCR: this.opts.stripCR });
       const o = this.opts;
+      const session = new ClientSession({
+        maxLineLength: o.maxLineLength,
+        stripCR: o.stripCR,
+        maxQueuedLines: o.maxQueuedLines,
+        maxQueuedBytes: o.maxQueuedBytes,
+        maxResponseLines: o.maxResponseLines,
+        maxResponseBytes: o.maxResponseBytes,
+      });
       const socket: net.Socket =
         o.tls !== undefined
           ? tls.connect({ host: o.host, port: o.port, servername: net.isIP(o.host) ? undefined : o.host, ...o.tls })
           : net.connect({ host: o.host, port: o.port, noDelay: true });
       this.socket = socket;
       this.session = session;
+      this.outText = [];
+      this.outParts = [];
+      this.paused = false;
+      let resolveClosed!: (e: OnelineError | undefined) => void;
+      this.closedPromise = new Promise((r) => (resolveClosed = r));
       let settled = false;
+      let up = false;
       let timer: NodeJS.Timeout | undefined;
       const finish = (err?: OnelineError) => {
         if (settled) return;
@@ -218,15 +208,18 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         if (err === undefined) {
+          up = true;
           this.log.info({ server: this.where }, 'connected');
+          if (clientChannels.connect.hasSubscribers) clientChannels.connect.publish({ client: this, server: this.where });
           this.emit('connect');
           resolve();
         } else {
           session.failed(err);
           socket.destroy();
-          if (this.socket === socket) {
-            this.socket = undefined;
+          // Never connected: calls say "not connected", not "closed".
+          if (this.session === session) {
             this.session = undefined;
+            this.socket = undefined;
           }
           reject(err);
         }
@@ -246,11 +239,22 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
       });
       socket.on('data', (chunk: Buffer) => {
         if (session.state === 'closed') return;
-        for (const a of session.receive(chunk)) {
+        const before = session.waiting;
+        const actions = session.receive(chunk);
+        for (let i = 0; i < actions.length; i++) {
+          const a = actions[i]!;
           if (a.type === 'ready') finish();
           else if (a.type === 'handshake-failed') finish(a.error);
+          else this.onSessionAction(session, a);
         }
-        if (session.queued > o.maxQueuedLines) socket.pause();
+        // Progress while realigning restarts its deadline: it counts time without progress.
+        if (this.realignDeadline !== undefined && session.waiting < before && this.session === session) this.armRealign(session);
+        this.timer.prune();
+        if (session.overBudget) {
+          socket.pause();
+          this.paused = true;
+        }
+
       });
       // The stream ended before the handshake completed: the session says why
       // (a busy server closes at once, by FIN or, if our ping was unread, by reset).
@@ -259,7 +263,7 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
         finish(session.error ?? new OnelineError('ERR_ONELINE_CLOSED', `${this.where} closed the connection`));
       };
       socket.on('end', () => {
-        if (settled) session.ended();
+        if (settled) this.endSession(session);
         else endedEarly();
       });
       socket.on('error', (err: NodeJS.ErrnoException) => {
@@ -272,72 +276,213 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
           finish(e);
           return;
         }
-        session.failed(e);
+        this.failSession(session, e);
         this.log.warn({ code: e.code }, e.message);
         if (this.listenerCount('error') > 0) this.emit('error', e);
       });
       socket.on('close', () => {
         if (!settled) endedEarly();
-        session.ended();
-        if (this.socket === socket) {
-          this.socket = undefined;
-        }
+        this.endSession(session);
+        if (this.socket === socket) this.socket = undefined;
         const err = session.error?.code === 'ERR_ONELINE_CLOSED' ? undefined : session.error;
-        if (settled && this.session === session) this.emit('close', err);
-        for (const w of this.closeWaiters.splice(0)) w();
+        if (up) {
+          if (clientChannels.close.hasSubscribers) clientChannels.close.publish({ client: this, error: err });
+          this.emit('close', err);
+        }
+        resolveClosed(err);
+        if (this.session === session) for (const w of this.closeWaiters.splice(0)) w();
       });
     });
   }
 
-  /**
-   * Sends a command without waiting for an answer (read it with {@link recv}).
-   * @throws OnelineError `ERR_ONELINE_LF_IN_PAYLOAD`, `ERR_ONELINE_NOT_CONNECTED`.
-   */
-  send(command: Payload): void {
-    const { socket, session } = this.ready('send()');
-    socket.write(session.send(command));
+  private endSession(session: ClientSession): void {
+    if (session.state === 'closed') return;
+    session.ended();
+    if (this.session === session) this.afterClose();
+  }
+
+  private failSession(session: ClientSession, error: OnelineError): void {
+    if (session.state === 'closed') return;
+    session.failed(error);
+    if (this.session === session) this.afterClose();
+  }
+
+  private afterClose(): void {
+    this.timer.clear();
+    this.realignDeadline = undefined;
+    this.outText = [];
+    this.outParts = [];
+  }
+
+  private onSessionAction(session: ClientSession, a: ClientAction): void {
+    if (a.type === 'realign') {
+      if (a.data !== undefined) this.write(a.data);
+      if (this.realignDeadline === undefined) {
+        this.log.debug({ reason: a.reason.code }, 'realigning the response stream');
+        if (clientChannels.realign.hasSubscribers) clientChannels.realign.publish({ client: this, phase: 'start', reason: a.reason });
+      }
+      this.armRealign(session);
+    } else if (a.type === 'aligned') {
+      if (this.realignDeadline !== undefined) this.realignDeadline.done = true;
+      this.realignDeadline = undefined;
+      this.timer.prune();
+      if (clientChannels.realign.hasSubscribers) clientChannels.realign.publish({ client: this, phase: 'done', reason: undefined });
+    }
+  }
+
+  /** (Re)starts the realignment's deadline: no `pong` in `timeout` ms closes the connection loudly. */
+  private armRealign(session: ClientSession): void {
+    if (this.realignDeadline !== undefined) this.realignDeadline.done = true;
+    this.realignDeadline = undefined;
+    const timeout = this.opts.timeout;
+    if (timeout === 0) return;
+    const d = new Once(performance.now() + timeout, () => {
+      if (this.session !== session || !session.realigning) return;
+      const err = new OnelineError(
+        'ERR_ONELINE_DESYNC',
+        `the server did not answer the realignment ping within ${timeout} ms; the connection is closed so that no answer reaches the wrong request`,
+      );
+      this.log.warn({ code: err.code }, err.message);
+      this.failSession(session, err);
+      this.socket?.destroy();
+    });
+    this.realignDeadline = d;
+    this.timer.add(d);
+  }
+
+  // Commands issued in one tick leave in one write.
+  private write(data: Buffer | string): void {
+    if (typeof data === 'string') this.outText.push(data);
+    else {
+      if (this.outText.length > 0) this.outParts.push(`${this.outText.join('\n')}\n`);
+      this.outText = [];
+      this.outParts.push(data);
+    }
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(this.flush);
+    }
+  }
+
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    this.tickNow = -1;
+    const parts = this.outParts;
+    // Text commands come without their LF (see ClientSession.request).
+    const text = this.outText.length === 0 ? '' : `${this.outText.join('\n')}\n`;
+    this.outParts = [];
+    this.outText = [];
+    const s = this.socket;
+    if (s === undefined || s.destroyed) return;
+    if (parts.length === 0) {
+      if (text !== '') s.write(text);
+      return;
+    }
+    if (text !== '') parts.push(text);
+    s.cork();
+    for (const p of parts) s.write(p);
+    s.uncork();
+  };
+
+  private now(): number {
+    if (this.tickNow < 0) {
+      this.tickNow = performance.now();
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        process.nextTick(this.flush);
+      }
+    }
+    return this.tickNow;
   }
 
   /**
-   * The next response line.
+   * Sends a command without waiting for an answer (read it with {@link recv}).
+   * @throws OnelineError `ERR_ONELINE_LF_IN_PAYLOAD`, `ERR_ONELINE_NOT_CONNECTED`, `ERR_ONELINE_CLOSED`.
+   */
+  send(command: Payload): void {
+    const session = this.ready('send()');
+    this.write(session.send(command));
+    if (clientChannels.command.hasSubscribers) clientChannels.command.publish({ client: this, command });
+  }
+
+  /**
+   * The next response line, with no command of its own (after {@link send}).
+   * A timed-out `recv()` gives up its place.
    * @throws OnelineError `ERR_ONELINE_TIMEOUT` (never an empty string, unlike the original),
    *   `ERR_ONELINE_ABORTED`, `ERR_ONELINE_CLOSED`, `ERR_ONELINE_LINE_TOO_LONG`, `ERR_ONELINE_NOT_CONNECTED`.
    */
   async recv(options: WaitOptions = {}): Promise<ResponseLine> {
     const session = this.session;
     if (session === undefined) throw notConnected('recv()');
-    const lines = await this.collect(session, { lines: 1 }, options, false, 'recv()');
+    const p = this.pending('raw', undefined, 1, options);
+    const promise = takePromise();
+    if (p.done) return (await promise)[0]!;
+    session.read(p);
+    this.maybeResume(session);
+    if (!p.done) this.track(p);
+    const lines = await promise;
     return lines[0]!;
   }
 
   /**
-   * Sends a command and collects its response lines: exactly `lines` (default
-   * 1), or up to the line `until` accepts, or (with `barrier`) every line
-   * before the `pong` of a `ping` sent right after it. Several requests may be
-   * in flight; each gets its own lines, in order.
-   * @throws OnelineError as {@link recv}, plus `ERR_ONELINE_INVALID_OPTION` for conflicting options.
+   * Sends a command and collects its answer: exactly `lines` (default 1), or
+   * up to the line `until` accepts, or (with `barrier`) every line before the
+   * `pong` of a `ping` sent right after it; a `ping` command's answer is its
+   * `pong`. Several requests may be in flight; each gets its own lines, in
+   * order. When a request times out, is aborted or goes over a cap, its lines
+   * are discarded and the stream is realigned (see the README's ordering
+   * rule); requests already pipelined behind it get their own answer or
+   * `ERR_ONELINE_DESYNC`, never its lines.
+   * @throws OnelineError as {@link recv}, plus `ERR_ONELINE_INVALID_OPTION` for conflicting options,
+   *   `ERR_ONELINE_RESPONSE_TOO_LARGE` over a cap, `ERR_ONELINE_DESYNC`. A timeout or abort error
+   *   carries the lines that did arrive as `received`.
    */
-  request(command: Payload, options: RequestOptions = {}): Promise<ResponseLine[]> {
-    const modes = Number(options.lines !== undefined) + Number(options.until !== undefined) + Number(options.barrier === true);
-    if (modes > 1) {
-      return Promise.reject(new OnelineError('ERR_ONELINE_INVALID_OPTION', 'request(): give at most one of lines, until, barrier'));
+  request(command: Payload, options: RequestOptions = NO_OPTIONS): Promise<ResponseLine[]> {
+    const barrier = options.barrier === true;
+    const until = options.until;
+    const lines = options.lines;
+    if (lines !== undefined || until !== undefined || barrier) {
+      const modes = Number(lines !== undefined) + Number(until !== undefined) + Number(barrier);
+      if (modes > 1) {
+        return Promise.reject(new OnelineError('ERR_ONELINE_INVALID_OPTION', 'request(): give at most one of lines, until, barrier'));
+      }
+      const cap = options.maxLines ?? this.opts.maxResponseLines;
+      if (lines !== undefined && (!Number.isSafeInteger(lines) || lines < 0 || lines > cap)) {
+        return Promise.reject(new OnelineError('ERR_ONELINE_INVALID_OPTION', `request(): lines must be an integer 0..${cap} (maxLines), got ${String(lines)}`));
+      }
     }
-    if (options.lines !== undefined && (!Number.isSafeInteger(options.lines) || options.lines < 0)) {
-      return Promise.reject(new OnelineError('ERR_ONELINE_INVALID_OPTION', `request(): lines must be an integer >= 0, got ${String(options.lines)}`));
-    }
-    let sock: net.Socket;
     let session: ClientSession;
     try {
-      ({ socket: sock, session } = this.ready('request()'));
-      const data = options.barrier === true ? Buffer.concat([session.send(command), session.send('ping')]) : session.send(command);
-      sock.write(data);
+      session = this.ready('request()');
     } catch (err) {
       return Promise.reject(err);
     }
-    if (options.lines === 0) return Promise.resolve([]);
-    const mode: CollectMode =
-      options.barrier === true ? { barrier: true } : options.until !== undefined ? { until: options.until } : { lines: options.lines ?? 1 };
-    return this.collect(session, mode, options, true, 'request()');
+    if (lines === 0) {
+      // Nothing to collect: the command still goes out (nothing reserved for its answer).
+      try {
+        this.write(session.send(command));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      return Promise.resolve([]);
+    }
+    const mode: CollectMode = barrier ? 'barrier' : until !== undefined ? 'until' : isPing(command) ? 'ping' : 'lines';
+    const p = this.pending(mode, command, until ?? lines ?? 1, options);
+    const promise = takePromise();
+    if (p.done) return promise;
+    let data: Buffer | string;
+    try {
+      data = session.request(command, p, options);
+    } catch (err) {
+      p.settle(err as OnelineError);
+      return promise;
+    }
+    this.write(data);
+    if (clientChannels.command.hasSubscribers) clientChannels.command.publish({ client: this, command });
+    if (!p.done) this.track(p);
+    // Queued lines it took may bring the unread queue back under budget.
+    if (this.paused) this.maybeResume(session);
+    return promise;
   }
 
   /**
@@ -346,10 +491,11 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
    */
   async ping(options: WaitOptions = {}): Promise<number> {
     const t0 = performance.now();
-    const [line] = await this.request('ping', options);
+    const lines = await this.request('ping', options);
     const rtt = performance.now() - t0;
-    if (line === undefined || line.text.trim() !== 'pong') {
-      throw new OnelineError('ERR_ONELINE_HANDSHAKE_FAILED', `ping: expected 'pong', got ${JSON.stringify(line?.text)}`);
+    const last = lines[lines.length - 1];
+    if (last === undefined || lines.length !== 1 || last.text.trim() !== 'pong') {
+      throw new OnelineError('ERR_ONELINE_HANDSHAKE_FAILED', `ping: expected 'pong', got ${JSON.stringify(lines.map((l) => l.text))}`);
     }
     return rtt;
   }
@@ -357,7 +503,7 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
   /**
    * Sends `disconnect` and resolves when the server has closed the connection.
    * Lines still arriving go to calls already waiting.
-   * @throws OnelineError `ERR_ONELINE_NOT_CONNECTED`, `ERR_ONELINE_TIMEOUT` (the socket is then destroyed), `ERR_ONELINE_ABORTED`.
+   * @throws OnelineError `ERR_ONELINE_NOT_CONNECTED`, `ERR_ONELINE_CLOSED`, `ERR_ONELINE_TIMEOUT` (the socket is then destroyed), `ERR_ONELINE_ABORTED`.
    */
   disconnect(options: WaitOptions = {}): Promise<void> {
     return this.closeWith('disconnect', options);
@@ -375,12 +521,10 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
 
   /** Async iteration over incoming lines; ends cleanly when the connection closes. */
   async *[Symbol.asyncIterator](): AsyncGenerator<ResponseLine, void, undefined> {
-    const session = this.session;
-    if (session === undefined) return;
+    if (this.session === undefined) return;
     for (;;) {
       try {
-        const [line] = await this.collect(session, { lines: 1 }, { timeout: 0 }, false, 'iteration');
-        yield line!;
+        yield await this.recv({ timeout: 0 });
       } catch (err) {
         if (isOnelineError(err, 'ERR_ONELINE_CLOSED')) return;
         throw err;
@@ -388,32 +532,76 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
     }
   }
 
-  private ready(what: string): { socket: net.Socket; session: ClientSession } {
-    const { socket, session } = this;
-    if (socket === undefined || session === undefined || session.state !== 'ready') throw notConnected(what);
-    return { socket, session };
+  // A wait gave up (timeout or abort).
+  private giveUp(p: Pending, error: OnelineError): void {
+    const session = this.session;
+    if (session !== undefined && session.state !== 'closed') {
+      const actions = session.abandon(p, error);
+      for (const a of actions) this.onSessionAction(session, a);
+    }
+    if (error.code === 'ERR_ONELINE_TIMEOUT' && clientChannels.timeout.hasSubscribers) {
+      clientChannels.timeout.publish({ client: this, command: p.command, timeout: p.timeout });
+    }
+    p.settle(error);
+    this.timer.prune();
+  }
+
+  // A request got its whole answer.
+  // (Settled deadlines are dropped and reading resumed once per socket read, not per answer.)
+  private answered(p: Pending): void {
+    if (clientChannels.answer.hasSubscribers) clientChannels.answer.publish({ client: this, command: p.command, lines: p.got.length });
+  }
+
+  private pending(
+    mode: CollectMode,
+    command: Payload | undefined,
+    arg: number | ((l: ResponseLine) => boolean),
+    options: WaitOptions,
+  ): Pending {
+    const timeout = options.timeout ?? this.opts.timeout;
+    const p = new Pending(this.owner, mode, command, arg, timeout, options.signal);
+    if (options.signal?.aborted) p.settle(abortError(options.signal));
+    return p;
+  }
+
+  private track(p: Pending): void {
+    if (p.timeout > 0) {
+      // Whole ms (a small integer, no boxed number per request); never earlier than asked.
+      p.at = Math.ceil(this.now() + p.timeout);
+      this.timer.add(p);
+    }
+  }
+
+  private ready(what: string): ClientSession {
+    const session = this.session;
+    if (session === undefined) throw notConnected(what);
+    if (session.state !== 'ready') {
+      const why = session.error !== undefined ? `: ${session.error.message}` : session.state === 'closing' ? ': a disconnect or shutdown is in progress' : '';
+      throw new OnelineError('ERR_ONELINE_CLOSED', `${what}: the connection is closed${why}`);
+    }
+    return session;
   }
 
   private closeWith(kind: 'disconnect' | 'shutdown', options: WaitOptions): Promise<void> {
-    let socket: net.Socket;
+    let session: ClientSession;
     try {
-      const r = this.ready(`${kind}()`);
-      socket = r.socket;
-      socket.write(r.session.close(kind));
+      session = this.ready(`${kind}()`);
+      this.write(session.close(kind));
     } catch (err) {
       return Promise.reject(err);
     }
+    const socket = this.socket;
     const timeout = options.timeout ?? this.opts.timeout;
     return new Promise<void>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
+      let deadline: Once | undefined;
       const done = (err?: OnelineError) => {
-        clearTimeout(timer);
+        if (deadline !== undefined) deadline.done = true;
         options.signal?.removeEventListener('abort', onAbort);
         const i = this.closeWaiters.indexOf(onClose);
         if (i !== -1) this.closeWaiters.splice(i, 1);
         if (err === undefined) resolve();
         else {
-          socket.destroy();
+          socket?.destroy();
           reject(err);
         }
       };
@@ -423,108 +611,20 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
       if (options.signal?.aborted) return onAbort();
       options.signal?.addEventListener('abort', onAbort, { once: true });
       if (timeout > 0) {
-        timer = setTimeout(
-          () => done(new OnelineError('ERR_ONELINE_TIMEOUT', `${kind}: the server did not close the connection within ${timeout} ms`)),
-          timeout,
+        deadline = new Once(performance.now() + timeout, () =>
+          done(new OnelineError('ERR_ONELINE_TIMEOUT', `${kind}: the server did not close the connection within ${timeout} ms`)),
         );
+        this.timer.add(deadline);
       }
-    });
-  }
-
-  /**
-   * Registers a reader with the session and wraps it with timeout and abort.
-   * `keepPlace`: on timeout/abort the reader stays queued and silently eats
-   * its late lines (for requests); otherwise it is removed (for recv).
-   */
-  private collect(
-    session: ClientSession,
-    mode: CollectMode,
-    options: WaitOptions,
-    keepPlace: boolean,
-    what: string,
-  ): Promise<ResponseLine[]> {
-    const timeout = options.timeout ?? this.opts.timeout;
-    const signal = options.signal;
-    return new Promise<ResponseLine[]>((resolve, reject) => {
-      const got: ResponseLine[] = [];
-      let settled = false;
-      let timer: NodeJS.Timeout | undefined;
-      const settle = (err?: OnelineError) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        if (err === undefined) resolve(got);
-        else reject(err);
-      };
-      let tooLong: OnelineError | undefined;
-      const reader: LineReader = {
-        onLine: (line) => {
-          let done: boolean;
-          if ('barrier' in mode) {
-            done = !line.invalid && line.text === 'pong';
-            if (!done) got.push(line);
-          } else {
-            got.push(line);
-            done = 'lines' in mode ? got.length >= mode.lines : safePredicate(mode.until, line);
-          }
-          if (line.reason === 'too-long' && tooLong === undefined) {
-            tooLong = new OnelineError('ERR_ONELINE_LINE_TOO_LONG', `${what}: a response line of ${line.length} bytes exceeds maxLineLength (${this.opts.maxLineLength}); it was discarded`);
-          }
-          if (done) settle(tooLong);
-          this.maybeResume(session);
-          return done;
-        },
-        onError: (err) => settle(err),
-      };
-      const giveUp = (err: OnelineError) => {
-        if (!keepPlace) session.cancel(reader);
-        settle(err);
-      };
-      const onAbort = () => giveUp(abortError(signal!));
-      if (signal?.aborted) return onAbort();
-      signal?.addEventListener('abort', onAbort, { once: true });
-      if (timeout > 0) {
-        timer = setTimeout(() => giveUp(new OnelineError('ERR_ONELINE_TIMEOUT', `${what}: no complete response within ${timeout} ms`)), timeout);
-      }
-      session.read(reader);
-      this.maybeResume(session);
     });
   }
 
   private maybeResume(session: ClientSession): void {
     const s = this.socket;
-    if (s !== undefined && this.session === session && s.isPaused() && session.queued <= this.opts.maxQueuedLines) s.resume();
+    if (s !== undefined && this.session === session && s.isPaused() && !session.overBudget) {
+      s.resume();
+      this.paused = false;
+    }
   }
 }
 
-function safePredicate(pred: (l: ResponseLine) => boolean, line: ResponseLine): boolean {
-  try {
-    return pred(line) === true;
-  } catch {
-    return true; // a throwing predicate ends the request rather than hanging it
-  }
-}
-
-function notConnected(what: string): OnelineError {
-  return new OnelineError('ERR_ONELINE_NOT_CONNECTED', `${what}: the client is not connected (call connect() first)`);
-}
-
-function abortError(signal: AbortSignal): OnelineError {
-  return new OnelineError('ERR_ONELINE_ABORTED', 'the operation was aborted', { cause: signal.reason });
-}
-
-function abortableDelay(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(abortError(signal));
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(abortError(signal!));
-    };
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}

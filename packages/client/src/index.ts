@@ -17,10 +17,13 @@ export {
   type ResponseLine,
 } from './client.js';
 export { JsonClient, type JsonClientOptions, type CallArgs } from './json-client.js';
+export { clientChannels } from './diagnostics.js';
 export {
   OnelineError,
   isOnelineError,
   DEFAULT_MAX_LINE_LENGTH,
+  DEFAULT_CLIENT_MAX_LINE_LENGTH,
+  CLIENT_BUDGET_DEFAULTS,
   type OnelineErrorCode,
   type InvalidReason,
   type CommandMap,

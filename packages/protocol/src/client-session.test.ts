@@ -98,9 +98,9 @@ describe('ClientSession', () => {
   it('a cancelled reader gets no lines', () => {
     const c = ready();
     const r = takeN(1);
-    c.read(r);
-    expect(c.cancel(r)).toBe(true);
-    expect(c.cancel(r)).toBe(false);
+    const ticket = c.read(r);
+    expect(c.cancel(ticket)).toBe(true);
+    expect(c.cancel(ticket)).toBe(false);
     c.receive(Buffer.from('x\n'));
     expect(r.lines).toEqual([]);
     expect(c.queued).toBe(1);

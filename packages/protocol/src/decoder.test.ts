@@ -136,9 +136,9 @@ describe('LineDecoder fixtures under every chunking', () => {
 });
 
 describe('LineDecoder limits', () => {
-  it('uses a finite 64 KiB default limit', () => {
-    expect(DEFAULT_MAX_LINE_LENGTH).toBe(65536);
-    expect(new LineDecoder().maxLineLength).toBe(65536);
+  it('uses a finite 1 MiB default limit (real commands carry JSON documents)', () => {
+    expect(DEFAULT_MAX_LINE_LENGTH).toBe(1024 * 1024);
+    expect(new LineDecoder().maxLineLength).toBe(1024 * 1024);
   });
 
   it('never holds more than the limit while a huge line streams in, and reports its full length', () => {

@@ -13,12 +13,14 @@ import { OnelineError } from './errors.js';
 import { decodeDroppingInvalid, isAscii, isUtf8 } from './utf8.js';
 
 /**
- * Default maximum line length in bytes: 64 KiB, the inline-request limit of
- * Redis and the default stream limit of Python's asyncio. Control commands are
- * short, so this is far above real use, yet it caps what one peer can make us
- * hold per connection.
+ * Default maximum line length in bytes (the server's command limit): 1 MiB.
+ * Real users send one JSON document per line, and the original had no limit
+ * at all; with one client served at a time, a generous bound costs one
+ * connection's worth of memory, and it still caps what a peer can make us
+ * hold. The client reads answers with a larger default
+ * (`DEFAULT_CLIENT_MAX_LINE_LENGTH`, 16 MiB): answers are the big side.
  */
-export const DEFAULT_MAX_LINE_LENGTH = 64 * 1024;
+export const DEFAULT_MAX_LINE_LENGTH = 1024 * 1024;
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -35,7 +37,7 @@ export interface LineDecoderOptions {
   /**
    * Maximum bytes of one line, counting every byte before the LF (including a
    * CR that is then stripped). A positive safe integer.
-   * @defaultValue {@link DEFAULT_MAX_LINE_LENGTH} (65536)
+   * @defaultValue {@link DEFAULT_MAX_LINE_LENGTH} (1048576)
    */
   maxLineLength?: number;
   /**

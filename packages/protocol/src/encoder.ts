@@ -35,6 +35,17 @@ export function encodeLine(payload: Payload): Buffer {
 }
 
 /**
+ * Encodes one text packet as a string (payload + LF), for shells that batch
+ * many small packets into one write: cheaper than a Buffer per packet.
+ *
+ * @throws OnelineError `ERR_ONELINE_LF_IN_PAYLOAD` if the payload contains LF.
+ */
+export function encodeLineText(payload: string): string {
+  if (payload.indexOf('\n') !== -1) refuse('payload');
+  return `${payload}\n`;
+}
+
+/**
  * Encodes several packets into one buffer (one write for many responses).
  *
  * @throws OnelineError `ERR_ONELINE_LF_IN_PAYLOAD` if any payload contains LF;

@@ -63,7 +63,11 @@ export type OnelineErrorCode =
   /** A JSON command's handler threw or rejected (the default code of the error answer). */
   | 'ERR_ONELINE_COMMAND_FAILED'
   /** `call()` got an error answer from the server; `err.remote` holds the server's error object. */
-  | 'ERR_ONELINE_REMOTE_ERROR';
+  | 'ERR_ONELINE_REMOTE_ERROR'
+  /** An answer went over a per-request cap (`maxResponseLines` / `maxResponseBytes`); the client realigned. */
+  | 'ERR_ONELINE_RESPONSE_TOO_LARGE'
+  /** The client could not tell this request's answer apart from an earlier failed request's, or the server did not answer the realignment `ping`. */
+  | 'ERR_ONELINE_DESYNC';
 
 /** Who is at fault. */
 export type OnelineErrorOrigin = 'local' | 'remote' | 'environment';
@@ -103,6 +107,8 @@ const DEFAULT_ORIGIN: Record<OnelineErrorCode, OnelineErrorOrigin> = {
   ERR_ONELINE_BAD_PARAMS: 'remote',
   ERR_ONELINE_COMMAND_FAILED: 'remote',
   ERR_ONELINE_REMOTE_ERROR: 'remote',
+  ERR_ONELINE_RESPONSE_TOO_LARGE: 'remote',
+  ERR_ONELINE_DESYNC: 'remote',
 };
 
 /** Every stable error code, for documentation and exhaustive tests. */

@@ -27,7 +27,7 @@ export {
   type OverflowEvent,
   type IncompleteEvent,
 } from './decoder.js';
-export { encodeLine, encodeLines, type Payload } from './encoder.js';
+export { encodeLine, encodeLineText, encodeLines, type Payload } from './encoder.js';
 export { nextState, compileTable, illegalTransition, type Role, type TransitionTable, type CompiledState } from './fsm.js';
 export {
   ServerSession,
@@ -45,6 +45,11 @@ export {
 export {
   ClientSession,
   CLIENT_TRANSITIONS,
+  CLIENT_BUDGET_DEFAULTS,
+  DEFAULT_CLIENT_MAX_LINE_LENGTH,
+  RequestReader,
+  type RequestLimits,
+  type RequestTicket,
   type ClientState,
   type ClientEvent,
   type ClientAction,
@@ -53,6 +58,7 @@ export {
   type ResponseLine,
 } from './client-session.js';
 export { decodeDroppingInvalid } from './utf8.js';
+export { Deque } from './deque.js';
 export {
   encodeJsonCommand,
   encodeJsonResult,

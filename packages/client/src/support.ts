@@ -1,0 +1,68 @@
+/** Small helpers of `OnelineClient`: option checks, error mapping, aborts, a one-shot deadline. */
+import { OnelineError, isOnelineError, type Payload } from '@socket-oneline/protocol';
+import type { Deadline } from './deadlines.js';
+
+export function checkMs(name: string, v: number): number {
+  if (!Number.isFinite(v) || v < 0) {
+    throw new OnelineError('ERR_ONELINE_INVALID_OPTION', `${name} must be a finite number of ms >= 0, got ${String(v)}`);
+  }
+  return v;
+}
+
+export function checkPositive(name: string, v: number): number {
+  if (!Number.isSafeInteger(v) || v < 1) {
+    throw new OnelineError('ERR_ONELINE_INVALID_OPTION', `${name} must be a positive integer, got ${String(v)}`);
+  }
+  return v;
+}
+
+export function mapSocketError(err: NodeJS.ErrnoException, where: string): OnelineError {
+  if (isOnelineError(err)) return err;
+  if (err.code === 'ECONNREFUSED') {
+    return new OnelineError('ERR_ONELINE_REFUSED', `connection refused by ${where}: nothing is listening there`, { cause: err });
+  }
+  return new OnelineError('ERR_ONELINE_SOCKET', `connection to ${where} failed: ${err.message}`, { cause: err });
+}
+
+/** A deadline that calls back once (disconnect waits, realignment). */
+export class Once implements Deadline {
+  done = false;
+  constructor(
+    readonly at: number,
+    private readonly fn: () => void,
+  ) {}
+  expire(): void {
+    if (this.done) return;
+    this.done = true;
+    this.fn();
+  }
+}
+
+export function isPing(command: Payload): boolean {
+  return typeof command === 'string' ? command === 'ping' : Buffer.from(command.buffer, command.byteOffset, command.byteLength).equals(PING_BYTES);
+}
+const PING_BYTES = Buffer.from('ping');
+
+
+export function notConnected(what: string): OnelineError {
+  return new OnelineError('ERR_ONELINE_NOT_CONNECTED', `${what}: the client is not connected (call connect() first)`);
+}
+
+export function abortError(signal: AbortSignal): OnelineError {
+  return new OnelineError('ERR_ONELINE_ABORTED', 'the operation was aborted', { cause: signal.reason });
+}
+
+export function abortableDelay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(abortError(signal));
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(abortError(signal!));
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
