@@ -2,6 +2,7 @@ import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { EXIT, HELP, run } from './cli.js';
+import { makeCerts } from '@socket-oneline/testkit/certs';
 import { cleanup, client, closedPort, ourServer } from './test-support/harness.js';
 
 afterEach(cleanup);
@@ -70,6 +71,19 @@ describe('oneline command (in-process)', () => {
     const r = await cli(['--port', String(server.port), 'ping']);
     expect(r.code).toBe(EXIT.busy);
     expect(r.stderr).toMatch(/serving another client \(ERR_ONELINE_BUSY\)\n$/);
+  });
+
+  it('exits 7 with ERR_ONELINE_TLS when a plain client meets a TLS server', async () => {
+    const certs = makeCerts();
+    try {
+      const server = await ourServer({ tls: { key: certs.serverKey, cert: certs.serverCert } });
+      server.on('error', () => undefined);
+      const r = await cli(['--port', String(server.port), 'ping']);
+      expect(r.code).toBe(EXIT.tls);
+      expect(r.stderr).toMatch(/requires TLS.*\(ERR_ONELINE_TLS\)\n$/);
+    } finally {
+      certs.remove();
+    }
   });
 
   it('exits 5 when an answer does not come in time', async () => {

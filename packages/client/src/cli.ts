@@ -21,6 +21,7 @@ export const EXIT = Object.freeze({
   busy: 4,
   timeout: 5,
   closed: 6,
+  tls: 7,
 });
 
 export const HELP = `Usage: oneline [options] [CMD ...]
@@ -57,8 +58,9 @@ Options:
 Built-ins: 'ping' prints pong; 'disconnect' or 'shutdown' ends the session
 (shutdown also stops the server). Without either, 'disconnect' is sent at the end.
 
-Exit codes: 0 ok, 1 other error, 2 usage, 3 cannot connect (refused, TLS,
-handshake), 4 server busy with another client, 5 timeout, 6 closed by the server.
+Exit codes: 0 ok, 1 other error, 2 usage, 3 cannot connect (refused,
+handshake), 4 server busy with another client, 5 timeout, 6 closed by the
+server, 7 TLS failure (certificate refused, or TLS on one side only).
 
 Examples:
   oneline --port 5000 ping                      # prints: pong
@@ -95,6 +97,8 @@ function exitFor(code: OnelineErrorCode | undefined): number {
     case 'ERR_ONELINE_CLOSED':
     case 'ERR_ONELINE_NOT_CONNECTED':
       return EXIT.closed;
+    case 'ERR_ONELINE_TLS':
+      return EXIT.tls;
     default:
       return EXIT.error;
   }

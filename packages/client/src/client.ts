@@ -232,7 +232,9 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
           timeout,
         );
       }
+      let secured = false;
       socket.once(o.tls !== undefined ? 'secureConnect' : 'connect', () => {
+        secured = o.tls !== undefined;
         if (settled) return;
         socket.setNoDelay(true);
         socket.write(session.opened());
@@ -259,6 +261,17 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
       // The stream ended before the handshake completed: the session says why
       // (a busy server closes at once, by FIN or, if our ping was unread, by reset).
       const endedEarly = () => {
+        if (secured && !settled) {
+          // A busy TLS server turns us away before any TLS work; a close right
+          // after a completed handshake is the server refusing us at the TLS level.
+          finish(
+            new OnelineError(
+              'ERR_ONELINE_TLS',
+              `${this.where} closed the connection right after the TLS handshake, before answering ping: it refused our client certificate (or its TLS policy refused us)`,
+            ),
+          );
+          return;
+        }
         session.ended();
         finish(session.error ?? new OnelineError('ERR_ONELINE_CLOSED', `${this.where} closed the connection`));
       };

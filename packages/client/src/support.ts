@@ -16,10 +16,18 @@ export function checkPositive(name: string, v: number): number {
   return v;
 }
 
+// OpenSSL and X.509 verification error codes, as Node reports them.
+const TLS_CODE = /^(ERR_SSL_|ERR_TLS_|ERR_OSSL_|UNABLE_TO_|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|HOSTNAME_MISMATCH$)/;
+
+/** Maps a socket error: refused, TLS (certificates, handshake, a server that does not speak TLS), or another socket failure. */
 export function mapSocketError(err: NodeJS.ErrnoException, where: string): OnelineError {
   if (isOnelineError(err)) return err;
   if (err.code === 'ECONNREFUSED') {
     return new OnelineError('ERR_ONELINE_REFUSED', `connection refused by ${where}: nothing is listening there`, { cause: err });
+  }
+  if (err.code !== undefined && TLS_CODE.test(err.code)) {
+    const hint = err.code === 'ERR_SSL_WRONG_VERSION_NUMBER' ? ' (the server does not seem to speak TLS)' : '';
+    return new OnelineError('ERR_ONELINE_TLS', `TLS with ${where} failed: ${err.message}${hint}`, { cause: err });
   }
   return new OnelineError('ERR_ONELINE_SOCKET', `connection to ${where} failed: ${err.message}`, { cause: err });
 }

@@ -83,6 +83,9 @@ export const CLIENT_BUDGET_DEFAULTS = Object.freeze({
   maxResponseBytes: 64 * 1024 * 1024,
 });
 
+/** The line a TLS server of ours sends to a plain-text client before closing. */
+export const TLS_REQUIRED_LINE = 'error: this server requires TLS';
+
 /** States of {@link ClientSession}. */
 export type ClientState = 'connecting' | 'handshake' | 'ready' | 'closing' | 'closed';
 /** Events of {@link ClientSession}'s transition table. */
@@ -302,10 +305,14 @@ export class ClientSession {
           this.current = nextState('client', CLIENT_TRANSITIONS, this.current, 'pong');
           actions.push({ type: 'ready' });
         } else {
-          const error = new OnelineError(
-            'ERR_ONELINE_HANDSHAKE_FAILED',
-            `handshake failed: expected 'pong' in answer to 'ping', got ${JSON.stringify(line.text)}`,
-          );
+          // Our TLS server tells a plain-text client so in one line before closing.
+          const error =
+            line.text === TLS_REQUIRED_LINE
+              ? new OnelineError('ERR_ONELINE_TLS', 'the server requires TLS: connect with the tls option (--tls)')
+              : new OnelineError(
+                  'ERR_ONELINE_HANDSHAKE_FAILED',
+                  `handshake failed: expected 'pong' in answer to 'ping', got ${JSON.stringify(line.text)}`,
+                );
           this.fail(error, 'line');
           actions.push({ type: 'handshake-failed', error });
         }

@@ -26,8 +26,8 @@ export interface Device {
   get_screen: { params: { depth?: number } | undefined; result: Widget };
 }
 
-/** Builds the widget tree: a window of panels of rows of widgets (about 3.5 MB of JSON at the default size). */
-export function buildScreen(panels = 120, perPanel = 160): Widget {
+/** Builds the widget tree: a window of panels of rows of widgets (about 3 MB of JSON at the default size). */
+export function buildScreen(panels = 200, perPanel = 160): Widget {
   const root: Widget = { id: 'main', kind: 'window', x: 0, y: 0, w: 1920, h: 1080, text: 'Simulated instrument', children: [] };
   for (let p = 0; p < panels; p++) {
     const panel: Widget = { id: `panel-${p}`, kind: 'panel', x: (p % 12) * 160, y: Math.floor(p / 12) * 100, w: 160, h: 100, text: `Panel ${p}`, children: [] };

@@ -28,6 +28,14 @@ export interface AdmissionLimits {
   handshakeTimeout: number;
 }
 
+const TLS_HANDSHAKE = 0x16;
+/**
+ * What a plain-text client on a TLS port reads before the close. Our client
+ * maps it to `ERR_ONELINE_TLS`; the original's client sees an answer that is
+ * not `pong` and fails its handshake at once instead of hanging.
+ */
+export const PLAIN_ON_TLS = 'error: this server requires TLS\n';
+
 function destroyRejected(socket: net.Socket): void {
   socket.destroy();
 }
@@ -92,8 +100,27 @@ export class Admission {
     timer.unref();
     this.handshaking.set(raw, timer);
     raw.once('close', () => this.forget(raw));
-    tlsServer.emit('connection', raw);
+    // Look at the first byte before any TLS work: a TLS record starts with a
+    // handshake (0x16). Anything else is a plain-text client on a TLS port;
+    // it is told so in one plain line instead of a silent close that would
+    // read as "busy". TLS takes the byte back from the socket's buffer.
+    raw.once('data', (first: Buffer) => {
+      raw.pause();
+      if (first[0] !== TLS_HANDSHAKE) {
+        this.forget(raw);
+        raw.on('error', ignore);
+        raw.end(PLAIN_ON_TLS);
+        setTimeout(destroyRejected, this.limits.rejectDeadline, raw).unref();
+        this.onPlainText?.();
+        return;
+      }
+      raw.unshift(first);
+      tlsServer.emit('connection', raw);
+    });
   }
+
+  /** Called when a plain-text client is told the port speaks TLS. */
+  onPlainText: (() => void) | undefined;
 
   /** A handshake completed: stop tracking (and timing) its TCP socket. */
   secured(socket: tls.TLSSocket): void {

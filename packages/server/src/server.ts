@@ -69,7 +69,7 @@ export interface OnelineServerOptions {
   path?: string;
   /** File mode of the socket file made for `path`. A control socket is a door into the program: widen it deliberately. @defaultValue 0o600 (owner only) */
   mode?: number;
-  /** Maximum command length in bytes (before the LF). Longer lines reach the handler flagged `too-long`. @defaultValue {@link DEFAULT_MAX_LINE_LENGTH} */
+  /** Maximum command length in bytes (before the LF). Longer lines reach the handler flagged `too-long`. @defaultValue 1048576 (1 MiB, `DEFAULT_MAX_LINE_LENGTH`: one client at a time, and real commands carry JSON documents) */
   maxLineLength?: number;
   /** Strip one CR before the LF. @defaultValue true */
   stripCR?: boolean;
@@ -292,6 +292,8 @@ export class OnelineServer extends EventEmitter<OnelineServerEvents> {
       t.on('secureConnection', (secure: tls.TLSSocket) => this.#onSecure(secure, checkClients));
       t.on('tlsClientError', (err: Error & { code?: string }) => this.#onTlsFailed(err));
       this.#tls = t;
+      this.#admission.onPlainText = () =>
+        this.#report(new OnelineError('ERR_ONELINE_TLS', 'TLS handshake with a client failed: the client spoke plain text on a TLS port (told so, then closed)', { origin: 'remote' }));
     }
     // Always a plain TCP server: TLS is started on accepted sockets here, so
     // connections turned away cost no TLS work (see admission.ts).

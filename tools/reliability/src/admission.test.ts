@@ -181,3 +181,70 @@ describe('admission: TLS handshakes', () => {
     expect((heap1 - heap0) / MB).toBeLessThan(4);
   }, 120_000);
 });
+
+describe('admission: errors a user can act on', () => {
+  let certs: TestCerts;
+  beforeAll(() => {
+    certs = makeCerts();
+  });
+  afterAll(() => certs.remove());
+
+  async function server(options: Partial<ConstructorParameters<typeof OnelineServer>[0]> = {}) {
+    const errors: { code: string; message: string }[] = [];
+    const s = new OnelineServer({ handler: () => 'ack', ...options });
+    s.on('error', (e) => errors.push(e));
+    onCleanup(() => s.close());
+    const { port } = await s.listen();
+    return { s, port, errors };
+  }
+  function client(options: ConstructorParameters<typeof OnelineClient>[0]) {
+    const c = new OnelineClient(options);
+    onCleanup(() => c.destroy());
+    return c;
+  }
+  const mutual = () => ({ tls: { key: certs.serverKey, cert: certs.serverCert, ca: certs.ca, requestCert: true } });
+
+  it('a client certificate from an untrusted CA: ERR_ONELINE_TLS on both sides (20 of 20), and retryFor does not retry it', async () => {
+    const { port, errors } = await server(mutual());
+    const codes: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const c = client({ port, tls: { ca: certs.ca, key: certs.strangerKey, cert: certs.strangerCert }, retryFor: i === 0 ? 2000 : 0 });
+      codes.push(((await c.connect().catch((e: unknown) => e)) as { code: string }).code);
+    }
+    expect(new Set(codes)).toEqual(new Set(['ERR_ONELINE_TLS']));
+    await until(() => errors.length >= 20, 3000, 'server-side TLS errors');
+    await sleep(200);
+    // One refusal per client: the first one, with retryFor, was not retried.
+    expect(errors).toHaveLength(20);
+    expect(errors.every((e) => e.code === 'ERR_ONELINE_TLS' && /certificate/.test(e.message))).toBe(true);
+  });
+
+  it('a client with no certificate under mutual TLS gets ERR_ONELINE_TLS', async () => {
+    const { port } = await server(mutual());
+    await expect(client({ port, tls: { ca: certs.ca } }).connect()).rejects.toMatchObject({ code: 'ERR_ONELINE_TLS' });
+  });
+
+  it('a plain client against a TLS server gets ERR_ONELINE_TLS ("requires TLS"), not busy', async () => {
+    const { port, errors } = await server({ tls: { key: certs.serverKey, cert: certs.serverCert } });
+    await expect(client({ port }).connect()).rejects.toMatchObject({ code: 'ERR_ONELINE_TLS', message: expect.stringMatching(/requires TLS/) });
+    await until(() => errors.length > 0, 2000, 'the server-side report');
+    expect(errors[0]?.code).toBe('ERR_ONELINE_TLS');
+  });
+
+  it('a TLS client against a plain server gets ERR_ONELINE_TLS, not busy', async () => {
+    const { port } = await server();
+    await expect(client({ port, tls: { ca: certs.ca } }).connect()).rejects.toMatchObject({ code: 'ERR_ONELINE_TLS' });
+  });
+
+  it('a busy TLS server: the second client gets ERR_ONELINE_BUSY and the server raises no error event', async () => {
+    const { port, errors } = await server({ tls: { key: certs.serverKey, cert: certs.serverCert } });
+    const first = client({ port, tls: { ca: certs.ca } });
+    await first.connect();
+    for (let i = 0; i < 5; i++) {
+      await expect(client({ port, tls: { ca: certs.ca } }).connect()).rejects.toMatchObject({ code: 'ERR_ONELINE_BUSY' });
+    }
+    await sleep(100);
+    expect(errors).toEqual([]);
+    expect((await first.request('cmd01'))[0]?.text).toBe('ack');
+  });
+});
