@@ -25,6 +25,7 @@ const KINDS: Readonly<Record<string, Kind>> = Object.freeze({
   logger: 'object',
   verbose: 'boolean',
   closeGrace: 'number',
+  drainTimeout: 'number',
 });
 
 /**

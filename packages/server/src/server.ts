@@ -134,6 +134,16 @@ export interface OnelineServerOptions {
    * @defaultValue 2000
    */
   closeGrace?: number;
+  /**
+   * How long a write may wait on a peer that reads slowly before that counts
+   * as no progress, in ms. A slow reader's kernel reports our writes done only
+   * after about half of its buffers drained, which at a few hundred KB/s takes
+   * seconds: this keeps `closeGrace` and `idleTimeout` from cutting off a
+   * client that is still reading. A client that reads nothing at all is cut
+   * off after this long.
+   * @defaultValue 60000
+   */
+  drainTimeout?: number;
 }
 
 /** Events of {@link OnelineServer} (typed listener signatures). */
@@ -379,12 +389,16 @@ export class OnelineServer extends EventEmitter<OnelineServerEvents> {
    * the original's `send()` did. It is written in order with the answers of
    * the command being handled.
    * @throws OnelineError `ERR_ONELINE_NOT_CONNECTED` with no client (or one that is leaving);
-   *   `ERR_ONELINE_LF_IN_PAYLOAD` if the line contains LF.
+   *   `ERR_ONELINE_LF_IN_PAYLOAD` if the line contains LF; `ERR_ONELINE_INVALID_PAYLOAD` if it is not a line.
    */
   send(line: Payload): void {
     const c = this.#current;
     if (c === undefined) {
-      encodeLine(line); // a LF is reported first: it is the caller's bug either way
+      // A bad line is reported first: it is the caller's bug either way.
+      if (typeof line !== 'string' && !(line instanceof Uint8Array)) {
+        throw new OnelineError('ERR_ONELINE_INVALID_PAYLOAD', `send(): a line must be a string or a Uint8Array, got ${line === null ? 'null' : typeof line}`);
+      }
+      encodeLine(line);
       throw new OnelineError('ERR_ONELINE_NOT_CONNECTED', 'send(): no client is connected');
     }
     c.answer(line);
@@ -418,6 +432,7 @@ export class OnelineServer extends EventEmitter<OnelineServerEvents> {
       idleTimeout: validateMs('idleTimeout', options.idleTimeout ?? 0),
       handlerTimeout: validateMs('handlerTimeout', options.handlerTimeout ?? 0),
       closeGrace: validateMs('closeGrace', options.closeGrace ?? 2000),
+      drainTimeout: validateMs('drainTimeout', options.drainTimeout ?? 60_000),
       firstCommandTimeout: validateMs('firstCommandTimeout', options.firstCommandTimeout ?? 10_000),
       keepAliveDelay: validateMs('keepAliveDelay', options.keepAliveDelay ?? 15_000),
       log: this.log,
