@@ -99,6 +99,8 @@ export class Admission {
     const timer = setTimeout(destroyRejected, this.limits.handshakeTimeout, raw);
     timer.unref();
     this.handshaking.set(raw, timer);
+    // Until TLS owns the socket, its errors (a reset while we wait for the first byte) are ours to absorb.
+    raw.on('error', ignore);
     raw.once('close', () => this.forget(raw));
     // Look at the first byte before any TLS work: a TLS record starts with a
     // handshake (0x16). Anything else is a plain-text client on a TLS port;
