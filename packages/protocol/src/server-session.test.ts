@@ -207,6 +207,13 @@ describe('ServerSession: the transition table', () => {
     expect(parsed).toEqual(JSON.parse(JSON.stringify(SERVER_TRANSITIONS)));
   });
 
+  it('send is a self-loop wherever it is allowed (so send() and ping skip the state change)', () => {
+    for (const state of STATES) {
+      const to = SERVER_TRANSITIONS[state].send;
+      if (to !== undefined) expect(to).toBe(state);
+    }
+  });
+
   // Puts a fresh session (driven through its public API) into each state.
   const reach: Record<ServerState, (sh: SimShell) => void> = {
     open: () => undefined,
