@@ -150,7 +150,7 @@ describe('oneline command (spawned bin)', () => {
   it('interactive mode in a pseudo-terminal: prompt, answers, history, disconnect', async () => {
     const server = await ourServer();
     const out = await new Promise<string>((resolve, reject) => {
-      execFile('python3', [join(__dirname, 'test-support', 'pty_driver.py'), process.execPath, BIN, String(server.port)], { timeout: 20000 }, (err, stdout) =>
+      execFile('python3', [join(__dirname, 'test-support', 'pty_driver.py'), process.execPath, BIN, String(server.port)], { timeout: 20000 }, (err: Error | null, stdout: string) =>
         err ? reject(err) : resolve(stdout),
       );
     });

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { OnelineClient } from './client.js';
 import { childExits, cleanup, client, closedPort, ourServer, pythonServer, rawOnelineServer, rawServer } from './test-support/harness.js';
 
@@ -48,7 +49,7 @@ describe('OnelineClient against our server', () => {
   });
 
   it('keeps pipelined requests in order', async () => {
-    const server = await ourServer({ handler: async (cmd) => `re ${cmd.text}` });
+    const server = await ourServer({ handler: (cmd) => Promise.resolve(`re ${cmd.text}`) });
     const c = client({ port: server.port });
     await c.connect();
     const all = await Promise.all(Array.from({ length: 100 }, (_, i) => c.request(`c${i}`)));

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { makeCerts, type TestCerts } from '@socket-oneline/testkit/certs';
 import { cleanup, client, ourServer } from './test-support/harness.js';
 

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { OnelineError } from './errors.js';
 import { ClientSession, CLIENT_TRANSITIONS, type LineReader, type ResponseLine } from './client-session.js';
 

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import fc from 'fast-check';
 import { DEFAULT_MAX_LINE_LENGTH, LineDecoder, type LineDecoderOptions } from './decoder.js';
 import { cutAt, decodeChunks, standardChunkings, type PlainEvent } from './test-support/chunking.js';

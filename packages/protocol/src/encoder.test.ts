@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import fc from 'fast-check';
 import { LineDecoder } from './decoder.js';
 import { encodeLine, encodeLines } from './encoder.js';

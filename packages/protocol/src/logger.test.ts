@@ -27,6 +27,7 @@ describe('resolveLogger', () => {
     const log = resolveLogger(undefined, true, 'oneline-server', { error: (s) => lines.push(s as string) });
     log.error({ why: 'a\x1b[2Jb' }, 'unknown command: x\r[oneline-server] info client left\x1b]0;pwned\x07');
     expect(lines).toHaveLength(1);
+    // eslint-disable-next-line no-control-regex -- the point: no control character may reach the log line
     expect(lines[0]).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
     expect(lines[0]).toBe(
       '[oneline-server] error unknown command: x\\u000d[oneline-server] info client left\\u001b]0;pwned\\u0007 why="a\\u001b[2Jb"',

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -301,7 +302,7 @@ describe('ServerSession: the transition table', () => {
         continue;
       }
       const direct = T[before][event];
-      const viaClose = T[before].close !== undefined ? T[T[before].close!][event] : undefined;
+      const viaClose = T[before].close !== undefined ? T[T[before].close][event] : undefined;
       expect([direct, before === 'half-closed' ? viaClose : undefined]).toContain(after);
       if (line === 'cmd' && (state === 'open')) expect(typeof step).toBe('object');
       if ((line === 'disconnect' || line === 'shutdown') && state === 'open') expect(step).toBe(line);
@@ -384,7 +385,6 @@ describe('ServerSession: model-based (random interleavings against a reference m
 
         // 1. Deliveries and built-ins are the reference lines, in order, each once, up to where serving stopped.
         const ref = referenceLines(fed, maxLineLength);
-        let r = 0;
         const seen: string[] = [];
         const delivered = sh.delivered.map((c) => (c.reason === 'too-long' ? '<too-long>' : c.text));
         for (const line of ref) {
@@ -397,7 +397,7 @@ describe('ServerSession: model-based (random interleavings against a reference m
         }
         const handled = seen.filter((t) => t !== 'ping' && t !== 'disconnect' && t !== 'shutdown');
         expect(handled.slice(0, delivered.length)).toEqual(delivered);
-        r = delivered.length;
+        const r = delivered.length;
         expect(r).toBeLessThanOrEqual(handled.length);
 
         // 2. The wire is a prefix of what was produced, in order; 3. after a clean end it is all of it.

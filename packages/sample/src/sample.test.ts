@@ -33,8 +33,8 @@ function startServerProcess(args: string[]): Promise<{ child: ChildProcess; firs
     let out = '';
     let err = '';
     const t = setTimeout(() => reject(new Error(`no 'listening' line in 5 s; stderr: ${err}`)), 5000);
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    child.stdout!.on('data', (d: Buffer) => {
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const nl = out.indexOf('\n');
       if (nl !== -1) {
@@ -119,7 +119,7 @@ describe('oneline-sample-server process', () => {
     const child = spawn(process.execPath, [SERVER_BIN, '--idle-timeout', 'soon'], { stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(child);
     let err = '';
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     expect(await exitOf(child)).toBe(2);
     expect(err).toMatch(/--idle-timeout must be a whole number >= 0, got 'soon'/);
   });
@@ -167,7 +167,7 @@ describe('the doit story', () => {
     const child = spawn(process.execPath, [DOIT_BIN], { stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(child);
     let out = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     expect(await exitOf(child, 15000)).toBe(0);
     expect(out).toMatch(/^socket-oneline sample story/);
     expect(out).toMatch(/client1 +-> +ping/);

@@ -6,6 +6,7 @@ afterEach(cleanup);
 
 /** Counts writes made by the server on the socket whose peer is `client`. */
 function countServerWrites(client: net.Socket): { count: () => number; restore: () => void } {
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- kept unbound on purpose: re-applied to each socket below
   const original = net.Socket.prototype.write;
   let n = 0;
   const spy = jest.spyOn(net.Socket.prototype, 'write').mockImplementation(function (this: net.Socket, ...args: unknown[]) {
@@ -70,9 +71,9 @@ describe('handler context', () => {
   it('does not abort the signal of a handler that settled normally', async () => {
     const signals: AbortSignal[] = [];
     const server = await startServer({
-      handler: async (_cmd, _reply, ctx) => {
+      handler: (_cmd, _reply, ctx) => {
         signals.push(ctx.signal);
-        return 'ok';
+        return Promise.resolve('ok');
       },
     });
     const c = await connectRaw(server.port);
@@ -116,7 +117,7 @@ describe('commands are plain data', () => {
 
 describe('batched writes', () => {
   it('async handlers: 1,000 pipelined commands are answered in a few writes, not one per answer', async () => {
-    const server = await startServer({ handler: async () => 'ack' });
+    const server = await startServer({ handler: () => Promise.resolve('ack') });
     const c = await connectRaw(server.port);
     const writes = countServerWrites(c.socket);
     try {

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { mkdtempSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import net from 'node:net';

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import net from 'node:net';
 import { OnelineServer } from './server.js';
 import { cleanup, connectRaw, startServer, waitFor, withTimeout } from './test-support/harness.js';
@@ -93,7 +94,7 @@ describe('OnelineServer basics', () => {
 
 describe('OnelineServer connection lifecycle', () => {
   it('disconnect flushes responses already produced, closes, and frees the slot for the next client', async () => {
-    const server = await startServer({ handler: async (cmd) => `done ${cmd.text}` });
+    const server = await startServer({ handler: (cmd) => Promise.resolve(`done ${cmd.text}`) });
     const c1 = await connectRaw(server.port);
     c1.send('a\nb\ndisconnect\nlost\n');
     await c1.waitClosed();
@@ -324,9 +325,9 @@ describe('OnelineServer commands and ordering', () => {
   it('survives a handler that rejects: error reported, next command served', async () => {
     const errors: OnelineError[] = [];
     const server = await startServer({
-      handler: async (cmd) => {
-        if (cmd.text === 'boom') throw new Error('async kaboom');
-        return 'ok';
+      handler: (cmd) => {
+        if (cmd.text === 'boom') return Promise.reject(new Error('async kaboom'));
+        return Promise.resolve('ok');
       },
     });
     server.on('error', (e) => errors.push(e));

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import type { OnelineError } from '@socket-oneline/protocol';
 import { makeCerts, type TestCerts } from '@socket-oneline/testkit/certs';
 import { cleanup, connectRaw, connectRawTls, startServer, waitFor } from './test-support/harness.js';

@@ -3,6 +3,7 @@
  * real server over loopback. Servers whose memory, CPU or file descriptors
  * are measured run in their own process; the rest run in-process.
  */
+import { expect } from '@jest/globals';
 import net from 'node:net';
 import { OnelineClient, type OnelineError } from '@socket-oneline/client';
 import { OnelineServer, type Command } from '@socket-oneline/server';
@@ -281,7 +282,7 @@ describe('fault matrix: bad input', () => {
 
 describe('fault matrix: ending', () => {
   it('shutdown mid-pipeline: every response already produced reaches the client before the close; the port is released', async () => {
-    const { server, port } = await inProcessServer({ handler: async (cmd) => `re ${cmd.text}` });
+    const { server, port } = await inProcessServer({ handler: (cmd) => Promise.resolve(`re ${cmd.text}`) });
     const c = await connect(port);
     const before = Array.from({ length: 500 }, (_, i) => `c${i}`);
     c.socket.write(`${before.join('\n')}\nshutdown\nafter1\nafter2\n`);
