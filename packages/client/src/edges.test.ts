@@ -5,7 +5,7 @@ import { cleanup, client, ourServer } from './test-support/harness.js';
 afterEach(cleanup);
 
 describe('OnelineClient edge cases', () => {
-  it('refuses a maxQueuedLines that is not a positive integer', () => {
+  it('refuses a maxQueuedLines that is not a positive integer [SRS-045]', () => {
     for (const maxQueuedLines of [0, 1.5, -1]) {
       expect(() => new OnelineClient({ port: 1, maxQueuedLines })).toThrow(expect.objectContaining({ code: 'ERR_ONELINE_INVALID_OPTION' }));
     }
@@ -19,7 +19,7 @@ describe('OnelineClient edge cases', () => {
     expect((await c.request('x'))[0]?.text).toBe('re x');
   });
 
-  it('connect() with an already aborted signal rejects with ERR_ONELINE_ABORTED and opens nothing', async () => {
+  it('connect() with an already aborted signal rejects with ERR_ONELINE_ABORTED and opens nothing [SRS-023]', async () => {
     const server = await ourServer();
     let connections = 0;
     server.on('connect', () => connections++);
@@ -28,7 +28,7 @@ describe('OnelineClient edge cases', () => {
     expect(connections).toBe(0);
   });
 
-  it('a request whose until predicate throws ends at that line instead of hanging', async () => {
+  it('a request whose until predicate throws ends at that line instead of hanging [SRS-021]', async () => {
     const server = await ourServer({ handler: () => ['a', 'b'] });
     const c = client({ port: server.port });
     await c.connect();

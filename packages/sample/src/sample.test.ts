@@ -57,7 +57,7 @@ function exitOf(child: ChildProcess, ms = 5000): Promise<number | null> {
 }
 
 describe('sample answers', () => {
-  it('answers cmd01 with ack and anything else with the original nak line', () => {
+  it('answers cmd01 with ack and anything else with the original nak line [SRS-053]', () => {
     expect(sampleAnswer({ text: 'cmd01', invalid: false })).toBe('ack');
     expect(sampleAnswer({ text: 'cmd02', invalid: false })).toBe('nak - unknown cmd');
     expect(sampleAnswer({ text: '', invalid: true })).toBe('nak - unknown cmd');
@@ -77,7 +77,7 @@ describe('sample answers', () => {
 });
 
 describe('oneline-sample-server process', () => {
-  it('prints exactly one line `listening on HOST:PORT`, logs commands on stderr, and exits 0 after shutdown', async () => {
+  it('prints exactly one line `listening on HOST:PORT`, logs commands on stderr, and exits 0 after shutdown [SRS-053]', async () => {
     const { child, first, stderr, stdout } = await startServerProcess(['--port', '0']);
     const m = /^listening on 127\.0\.0\.1:(\d+)$/.exec(first);
     expect(m).not.toBeNull();
@@ -101,7 +101,7 @@ describe('oneline-sample-server process', () => {
     expect(stderr()).toBe('');
   });
 
-  it('--idle-timeout drops a silent client, and the next client is served', async () => {
+  it('--idle-timeout drops a silent client, and the next client is served [SRS-040]', async () => {
     const { child, first } = await startServerProcess(['--port', '0', '--quiet', '--idle-timeout', '200']);
     const port = Number(first.split(':').pop());
     const idle = new OnelineClient({ port });
@@ -139,7 +139,7 @@ describe('oneline-sample-server process', () => {
 });
 
 describe('the doit story', () => {
-  it('runs the whole story against a real server process and succeeds', async () => {
+  it('runs the whole story against a real server process and succeeds [SRS-053]', async () => {
     const lines: string[] = [];
     const result = await runStory({ print: (l) => lines.push(l) });
     expect(result.message).toMatch(/^OK: 14 answers checked/);
@@ -163,7 +163,7 @@ describe('the doit story', () => {
     expect(isAlive(result.serverPid!)).toBe(false);
   });
 
-  it('the doit bin exits 0 and prints the transcript and summary', async () => {
+  it('the doit bin exits 0 and prints the transcript and summary [SRS-053]', async () => {
     const child = spawn(process.execPath, [DOIT_BIN], { stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(child);
     let out = '';

@@ -17,7 +17,7 @@ function countServerWrites(client: net.Socket): { count: () => number; restore: 
 }
 
 describe('handler context', () => {
-  it('gives every handler the client info and a reply function equal to its second argument', async () => {
+  it('gives every handler the client info and a reply function equal to its second argument [SRS-004]', async () => {
     const seen: [string, boolean][] = [];
     const server = await startServer({
       handler: (_cmd, reply, ctx) => {
@@ -31,7 +31,7 @@ describe('handler context', () => {
     expect(seen).toEqual([['127.0.0.1', true]]);
   });
 
-  it('aborts the signal of a running handler on handlerTimeout with ERR_ONELINE_TIMEOUT', async () => {
+  it('aborts the signal of a running handler on handlerTimeout with ERR_ONELINE_TIMEOUT [SRS-041]', async () => {
     let ctxSeen: HandlerContext | undefined;
     const server = await startServer({
       handlerTimeout: 50,
@@ -49,7 +49,7 @@ describe('handler context', () => {
     expect(ctxSeen?.signal.reason).toMatchObject({ code: 'ERR_ONELINE_TIMEOUT' });
   });
 
-  it('aborts the signal of a running handler when its client resets, with ERR_ONELINE_CLOSED', async () => {
+  it('aborts the signal of a running handler when its client resets, with ERR_ONELINE_CLOSED [SRS-033]', async () => {
     let ctxSeen: HandlerContext | undefined;
     const server = await startServer({
       handler: (_cmd, _reply, ctx) => {
