@@ -65,7 +65,7 @@ export default tseslint.config(
   },
   {
     // Tests: jest's globals (describe, it, expect) are imported through @types/jest.
-    files: ['**/*.test.ts', '**/test-support/**/*.ts'],
+    files: ['**/*.test.ts', '**/*.test.cjs', '**/test-support/**/*.ts'],
     languageOptions: { globals: { ...globals.jest } },
   },
 );
