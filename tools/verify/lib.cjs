@@ -116,7 +116,7 @@ function summaryLine(a) {
   );
 }
 
-const mdCell = (s) => String(s).replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+const mdCell = (s) => stripAnsi(s).replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 
 /** The report as Markdown. */
 function renderMarkdown(a, env) {
@@ -127,7 +127,7 @@ function renderMarkdown(a, env) {
   for (const [k, v] of env) out.push(`| ${mdCell(k)} | ${mdCell(v)} |`);
   out.push('', '## Failing checks', '');
   if (a.failures.length === 0) out.push('None.');
-  for (const f of a.failures) out.push(`- **${f.kind}** \`${mdCell(f.where)}\`: ${mdCell(firstLines(f.message, 3))}`);
+  for (const f of a.failures) out.push(`- **${f.kind}** \`${mdCell(f.where)}\`: ${mdCell(firstLines(stripAnsi(f.message), 4))}`);
   out.push('', '## Coverage', '', '| package | lines | branches | functions | statements | thresholds | status |', '| --- | --- | --- | --- | --- | --- | --- |');
   for (const c of a.coverage) {
     const m = c.metrics ?? {};
@@ -161,7 +161,7 @@ h1 { font-size: 26px; margin: 0 0 4px; } h2 { font-size: 19px; margin: 34px 0 10
 .sub { color: var(--muted); margin: 0 0 18px; }
 .banner { border-radius: 8px; padding: 14px 18px; font-size: 17px; font-weight: 600; color: #fff; }
 .banner.ok { background: var(--ok); } .banner.bad { background: var(--bad); }
-.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(170px, 1fr)); gap: 12px; margin: 16px 0 0; }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(135px, 1fr)); gap: 12px; margin: 16px 0 0; }
 .card { border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; background: var(--bg); }
 .card b { display: block; font-size: 24px; } .card span { color: var(--muted); font-size: 13px; }
 table { border-collapse: collapse; width: 100%; font-size: 14px; }
@@ -204,19 +204,6 @@ function renderHtml(a, env) {
     h.push('</tbody></table>');
   }
 
-  h.push('<h2>Trace matrix</h2>');
-  h.push('<table><thead><tr><th>requirement</th><th>description and tests</th><th>passed</th><th>status</th></tr></thead><tbody>');
-  for (const r of a.requirements) {
-    const ok = r.status === 'verified' ? true : false;
-    const list = r.tests.map((t) => `<li>${badge(t.status === 'passed' ? true : t.status === 'failed' ? false : 'warn', t.status)} <code>${esc(t.file)}</code> ${esc(t.name)}</li>`).join('');
-    h.push(
-      `<tr><td><span class="id">${esc(r.id)}</span><br><span class="group">${esc(r.group)}</span></td>` +
-        `<td>${esc(r.description)}<details><summary>${r.tests.length} test${r.tests.length === 1 ? '' : 's'}</summary><ul class="tests">${list || '<li>no test names this requirement</li>'}</ul></details></td>` +
-        `<td class="num">${r.passed} / ${r.tests.length}</td><td>${badge(ok, r.status)}</td></tr>`,
-    );
-  }
-  h.push('</tbody></table>');
-
   h.push('<h2>Coverage</h2>');
   h.push('<table><thead><tr><th>package</th><th>lines</th><th>branches</th><th>functions</th><th>statements</th><th>thresholds</th><th>status</th></tr></thead><tbody>');
   for (const cv of a.coverage) {
@@ -229,8 +216,21 @@ function renderHtml(a, env) {
   h.push('<h2>Environment</h2><table><tbody>');
   for (const [k, v] of env) h.push(`<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`);
   h.push('</tbody></table>');
+  h.push('<h2>Trace matrix</h2>');
+  h.push('<table><thead><tr><th>requirement</th><th>description and tests</th><th>passed</th><th>status</th></tr></thead><tbody>');
+  for (const r of a.requirements) {
+    const ok = r.status === 'verified' ? true : false;
+    const list = r.tests.map((t) => `<li>${badge(t.status === 'passed' ? true : t.status === 'failed' ? false : 'warn', t.status)} <code>${esc(t.file)}</code> ${esc(t.name)}</li>`).join('');
+    h.push(
+      `<tr><td><span class="id">${esc(r.id)}</span><br><span class="group">${esc(r.group)}</span></td>` +
+        `<td>${esc(r.description)}<details${ok ? '' : ' open'}><summary>${r.tests.length} test${r.tests.length === 1 ? '' : 's'}</summary><ul class="tests">${list || '<li>no test names this requirement</li>'}</ul></details></td>` +
+        `<td class="num">${r.passed} / ${r.tests.length}</td><td>${badge(ok, r.status)}</td></tr>`,
+    );
+  }
+  h.push('</tbody></table>');
+
   h.push('</main></body></html>');
   return `${h.join('\n')}\n`;
 }
 
-module.exports = { ID_PATTERN, idsIn, checkSrs, analyse, summaryLine, renderMarkdown, renderHtml };
+module.exports = { stripAnsi, ID_PATTERN, idsIn, checkSrs, analyse, summaryLine, renderMarkdown, renderHtml };

@@ -15,7 +15,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
-const { analyse, checkSrs, renderHtml, renderMarkdown, summaryLine } = require('./lib.cjs');
+const { analyse, checkSrs, renderHtml, renderMarkdown, stripAnsi, summaryLine } = require('./lib.cjs');
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const outDir = join(root, 'verify-report');
@@ -78,7 +78,7 @@ for (const p of srsProblems) a.failures.unshift({ kind: 'srs', where: 'srs.json'
 if (nxStatus !== 0 && a.failures.length === 0) a.failures.push({ kind: 'suite', where: 'nx run-many -t test', message: `exited with status ${nxStatus}` });
 a.ok = a.failures.length === 0;
 
-const git = (args) => spawnSync('git', args, { cwd: root, encoding: 'utf8' }).stdout?.trim() || 'unknown';
+const git = (args) => spawnSync('git', args, { cwd: root, encoding: 'utf8' }).stdout?.trim() ?? 'unknown';
 const runs = suites
   .filter((s) => s.results)
   .map((s) => `${s.project}: ${s.results.startTime} on Node ${s.results.environment.node} (${s.results.environment.platform}-${s.results.environment.arch})`);
@@ -87,14 +87,14 @@ const env = [
   ['OS', `${os.type()} ${os.release()} (${process.platform}-${process.arch})`],
   ['Node.js', process.version],
   ['CPU', `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown'}`],
-  ['commit', `${git(['rev-parse', 'HEAD'])}${git(['status', '--porcelain']) === 'unknown' ? '' : ' (with uncommitted changes)'}`],
+  ['commit', `${git(['rev-parse', 'HEAD'])}${git(['status', '--porcelain']) === '' ? '' : ' (with uncommitted changes)'}`],
   ['suites run', runs.join('; ') || 'none'],
 ];
 
 mkdirSync(outDir, { recursive: true });
 writeFileSync(join(outDir, 'report.md'), renderMarkdown(a, env));
 writeFileSync(join(outDir, 'index.html'), renderHtml(a, env));
-for (const f of a.failures.slice(0, 20)) console.log(`verify: failing check: ${f.kind}: ${f.where}: ${f.message.split('\n')[0]}`);
+for (const f of a.failures.slice(0, 20)) console.log(`verify: failing check: ${f.kind}: ${f.where}: ${stripAnsi(f.message).split('\n').find((l) => l.trim() !== '') ?? ''}`);
 console.log(`verify: report written to ${relative(root, join(outDir, 'index.html'))} and ${relative(root, join(outDir, 'report.md'))}`);
 console.log(summaryLine(a));
 process.exitCode = a.ok ? 0 : 1;
