@@ -165,8 +165,8 @@ h1 { font-size: 26px; margin: 0 0 4px; } h2 { font-size: 19px; margin: 34px 0 10
 .card { border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; background: var(--bg); }
 .card b { display: block; font-size: 24px; } .card span { color: var(--muted); font-size: 13px; }
 table { border-collapse: collapse; width: 100%; font-size: 14px; }
-th, td { border: 1px solid var(--line); padding: 6px 9px; text-align: left; vertical-align: top; }
-th { background: var(--bg); font-weight: 600; } td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+th, td { border: 1px solid var(--line); padding: 6px 9px; overflow-wrap: anywhere; text-align: left; vertical-align: top; }
+th { background: var(--bg); font-weight: 600; white-space: nowrap; overflow-wrap: normal; } td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 .badge { display: inline-block; border-radius: 999px; padding: 1px 9px; font-size: 12px; font-weight: 600; color: #fff; white-space: nowrap; }
 .badge.ok { background: var(--ok); } .badge.bad { background: var(--bad); } .badge.warn { background: var(--warn); }
 code { font: 12.5px ui-monospace, SFMono-Regular, Menlo, monospace; background: var(--bg); padding: 1px 4px; border-radius: 4px; }
@@ -214,7 +214,7 @@ function renderHtml(a, env) {
   h.push('</tbody></table>');
 
   h.push('<h2>Environment</h2><table><tbody>');
-  for (const [k, v] of env) h.push(`<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`);
+  for (const [k, v] of env) h.push(`<tr><th>${esc(k)}</th><td>${String(v).split('; ').map(esc).join('<br>')}</td></tr>`);
   h.push('</tbody></table>');
   h.push('<h2>Trace matrix</h2>');
   h.push('<table><thead><tr><th>requirement</th><th>description and tests</th><th>passed</th><th>status</th></tr></thead><tbody>');
