@@ -18,7 +18,7 @@ const EVENTS: ServerEvent[] = ['data', 'eof', 'run', 'done', 'disconnect', 'shut
 const sampleAnswers = (c: { text: string }): Outcome => ({ kind: 'sync', answers: [c.text === 'cmd01' ? 'ack' : 'nak'] });
 
 describe('ServerSession: commands and built-ins', () => {
-  it('answers ping with pong and passes other commands to the handler, in order [SRS-002 SRS-003]', () => {
+  it('answers ping with pong and passes other commands to the handler, in order [SRS-003 SRS-004]', () => {
     const sh = new SimShell(sampleAnswers);
     sh.feed(Buffer.from('cmd01\nping\nfoo\n'));
     sh.drainAll();

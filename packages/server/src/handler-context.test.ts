@@ -17,7 +17,7 @@ function countServerWrites(client: net.Socket): { count: () => number; restore: 
 }
 
 describe('handler context', () => {
-  it('gives every handler the client info and a reply function equal to its second argument [SRS-004]', async () => {
+  it('gives every handler the client info and a reply function equal to its second argument [SRS-002]', async () => {
     const seen: [string, boolean][] = [];
     const server = await startServer({
       handler: (_cmd, reply, ctx) => {

@@ -14,7 +14,7 @@ describe('OnelineServer basics', () => {
     expect(server.port).toBeGreaterThan(0);
   });
 
-  it('answers ping with pong and passes other commands to the handler [SRS-002 SRS-003]', async () => {
+  it('answers ping with pong and passes other commands to the handler [SRS-003 SRS-004]', async () => {
     const seen: string[] = [];
     const server = await startServer({
       handler: (cmd) => {
@@ -28,7 +28,7 @@ describe('OnelineServer basics', () => {
     expect(seen).toEqual(['cmd01', 'foo']);
   });
 
-  it('lets a handler answer zero, one or several lines, by return value or reply() [SRS-004]', async () => {
+  it('lets a handler answer zero, one or several lines, by return value or reply() [SRS-002]', async () => {
     const server = await startServer({
       handler: (cmd, reply) => {
         if (cmd.text === 'none') return undefined;
@@ -42,7 +42,7 @@ describe('OnelineServer basics', () => {
     expect(await c.waitLines(6)).toEqual(['a', 'b', 'c', 'first', 'second', 'pong']);
   });
 
-  it('server.send() answers the current client, as the original send() did [SRS-004]', async () => {
+  it('server.send() answers the current client, as the original send() did [SRS-002]', async () => {
     const holder: { server?: OnelineServer } = {};
     const server = await startServer({
       handler: () => {
