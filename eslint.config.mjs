@@ -5,10 +5,11 @@
 // Nx infers a `lint` target for every project from this file (@nx/eslint/plugin
 // in nx.json); CI runs it with --max-warnings 0.
 import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
-export default tseslint.config(
+export default defineConfig(
   {
     ignores: [
       '**/node_modules/**',
@@ -23,7 +24,7 @@ export default tseslint.config(
     ],
   },
   js.configs.recommended,
-  ...tseslint.configs.recommendedTypeChecked,
+  tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
       ecmaVersion: 2022,
@@ -55,7 +56,7 @@ export default tseslint.config(
   },
   {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
-    ...tseslint.configs.disableTypeChecked,
+    extends: [tseslint.configs.disableTypeChecked],
   },
   {
     // CommonJS files: jest configs and the testkit's certificate helper.
@@ -64,7 +65,7 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
-    // Tests: jest's globals (describe, it, expect) are imported through @types/jest.
+    // Tests: jest's globals (describe, it, expect), known to the JavaScript rules (no-undef).
     files: ['**/*.test.ts', '**/*.test.cjs', '**/test-support/**/*.ts'],
     languageOptions: { globals: { ...globals.jest } },
   },
