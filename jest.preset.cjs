@@ -21,4 +21,6 @@ module.exports = {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testMatch: ['<rootDir>/src/**/*.test.ts'],
   testTimeout: 20000,
+  // The default console output, plus test-results/jest-results.json for `npm run verify`.
+  reporters: ['default', require('node:path').join(__dirname, 'tools', 'verify', 'jest-reporter.cjs')],
 };

@@ -23,12 +23,12 @@ async function cli(argv: string[], stdin?: string, tty = false): Promise<{ code:
 }
 
 describe('oneline command (in-process)', () => {
-  it('one-shot: prints pong for ping and exits 0', async () => {
+  it('one-shot: prints pong for ping and exits 0 [SRS-025]', async () => {
     const server = await ourServer();
     expect(await cli(['--port', String(server.port), 'ping'])).toEqual({ code: 0, stdout: 'pong\n', stderr: '' });
   });
 
-  it('sends each command and prints one answer line per command, then disconnects', async () => {
+  it('sends each command and prints one answer line per command, then disconnects [SRS-025]', async () => {
     const server = await ourServer();
     const disconnects: string[] = [];
     server.on('disconnect', (_c, r) => disconnects.push(r));
@@ -45,26 +45,26 @@ describe('oneline command (in-process)', () => {
     expect((await cli(['-p', p, '--barrier', 'x'])).stdout).toBe('one\ntwo\nEND\n');
   });
 
-  it('reads commands from piped stdin, one per line', async () => {
+  it('reads commands from piped stdin, one per line [SRS-025]', async () => {
     const server = await ourServer();
     const r = await cli(['--port', String(server.port)], 'cmd01\nping\nzzz\n');
     expect(r).toMatchObject({ code: 0, stdout: 'ack\npong\nnak - unknown cmd\n' });
   });
 
-  it('shutdown stops the server and exits 0', async () => {
+  it('shutdown stops the server and exits 0 [SRS-018]', async () => {
     const server = await ourServer();
     const r = await cli(['--port', String(server.port), 'cmd01', 'shutdown']);
     expect(r).toEqual({ code: 0, stdout: 'ack\n', stderr: 'oneline: server shut down\n' });
     await server.closed;
   });
 
-  it('exits 3 with one line on stderr when nothing listens', async () => {
+  it('exits 3 with one line on stderr when nothing listens [SRS-025]', async () => {
     const r = await cli(['--port', String(await closedPort()), 'ping']);
     expect(r.code).toBe(EXIT.connect);
     expect(r.stderr).toMatch(/^oneline: connection refused by 127\.0\.0\.1:\d+.*\(ERR_ONELINE_REFUSED\)\n$/);
   });
 
-  it('exits 4 when the server is busy with another client', async () => {
+  it('exits 4 when the server is busy with another client [SRS-025]', async () => {
     const server = await ourServer();
     const holder = client({ port: server.port });
     await holder.connect();
@@ -73,7 +73,7 @@ describe('oneline command (in-process)', () => {
     expect(r.stderr).toMatch(/serving another client \(ERR_ONELINE_BUSY\)\n$/);
   });
 
-  it('exits 7 with ERR_ONELINE_TLS when a plain client meets a TLS server', async () => {
+  it('exits 7 with ERR_ONELINE_TLS when a plain client meets a TLS server [SRS-035]', async () => {
     const certs = makeCerts();
     try {
       const server = await ourServer({ tls: { key: certs.serverKey, cert: certs.serverCert } });
@@ -86,7 +86,7 @@ describe('oneline command (in-process)', () => {
     }
   });
 
-  it('exits 5 when an answer does not come in time', async () => {
+  it('exits 5 when an answer does not come in time [SRS-025]', async () => {
     // With the default barrier a silent command is a complete (empty) answer; --lines 1 waits for a line.
     const server = await ourServer({ handler: () => undefined });
     const r = await cli(['--port', String(server.port), '--timeout', '100', '--lines', '1', 'silent']);
@@ -94,7 +94,7 @@ describe('oneline command (in-process)', () => {
     expect(r.stderr).toMatch(/ERR_ONELINE_TIMEOUT/);
   });
 
-  it('exits 2 on a usage error', async () => {
+  it('exits 2 on a usage error [SRS-025]', async () => {
     expect((await cli(['ping'])).code).toBe(EXIT.usage);
     expect((await cli(['--port', '1', '--lines', '2', '--barrier', 'x'])).stderr).toMatch(/at most one/);
     expect((await cli(['--bogus'])).code).toBe(EXIT.usage);
@@ -232,7 +232,7 @@ describe('oneline command (spawned bin)', () => {
     expect(r).toEqual({ code: 0, stdout: 'ack\nnak - unknown cmd\n', stderr: '' });
   });
 
-  it('exit codes: 3 refused, 4 busy, 2 usage', async () => {
+  it('exit codes: 3 refused, 4 busy, 2 usage [SRS-025]', async () => {
     expect((await spawnCli(['--port', String(await closedPort()), 'ping'])).code).toBe(3);
     const server = await ourServer();
     const holder = client({ port: server.port });
@@ -251,7 +251,7 @@ describe('oneline command (spawned bin)', () => {
   it('interactive mode in a pseudo-terminal: prompt, answers, history, disconnect', async () => {
     const server = await ourServer();
     const out = await new Promise<string>((resolve, reject) => {
-      execFile('python3', [join(__dirname, 'test-support', 'pty_driver.py'), process.execPath, BIN, String(server.port)], { timeout: 20000 }, (err, stdout) =>
+      execFile('python3', [join(__dirname, 'test-support', 'pty_driver.py'), process.execPath, BIN, String(server.port)], { timeout: 20000 }, (err: Error | null, stdout: string) =>
         err ? reject(err) : resolve(stdout),
       );
     });

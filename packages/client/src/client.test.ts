@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { OnelineClient } from './client.js';
 import { childExits, cleanup, client, closedPort, ourServer, pythonServer, rawOnelineServer, rawServer } from './test-support/harness.js';
 
@@ -6,7 +7,7 @@ afterEach(cleanup);
 const texts = (lines: { text: string }[]) => lines.map((l) => l.text);
 
 describe('OnelineClient against our server', () => {
-  it('connects with the ping/pong handshake and reports connected', async () => {
+  it('connects with the ping/pong handshake and reports connected [SRS-014]', async () => {
     const server = await ourServer();
     const c = client({ port: server.port });
     const events: string[] = [];
@@ -17,7 +18,7 @@ describe('OnelineClient against our server', () => {
     expect(events).toEqual(['connect']);
   });
 
-  it('request() returns one line by default', async () => {
+  it('request() returns one line by default [SRS-021]', async () => {
     const server = await ourServer();
     const c = client({ port: server.port });
     await c.connect();
@@ -25,7 +26,7 @@ describe('OnelineClient against our server', () => {
     expect(texts(await c.request('other'))).toEqual(['nak - unknown cmd']);
   });
 
-  it('request() collects exactly N lines, lines until a predicate, or lines until the barrier', async () => {
+  it('request() collects exactly N lines, lines until a predicate, or lines until the barrier [SRS-021]', async () => {
     const server = await ourServer({
       handler: (cmd) => {
         const n = Number(cmd.text.split(' ')[1] ?? 0);
@@ -39,7 +40,7 @@ describe('OnelineClient against our server', () => {
     expect(texts(await c.request('lines 1', { barrier: true }))).toEqual(['line 0', 'END']);
   });
 
-  it('a barrier request collects zero lines when the command has no answer', async () => {
+  it('a barrier request collects zero lines when the command has no answer [SRS-021]', async () => {
     const server = await ourServer({ handler: (cmd) => (cmd.text === 'quiet' ? undefined : 'x') });
     const c = client({ port: server.port });
     await c.connect();
@@ -47,8 +48,8 @@ describe('OnelineClient against our server', () => {
     expect(texts(await c.request('loud'))).toEqual(['x']);
   });
 
-  it('keeps pipelined requests in order', async () => {
-    const server = await ourServer({ handler: async (cmd) => `re ${cmd.text}` });
+  it('keeps pipelined requests in order [SRS-022]', async () => {
+    const server = await ourServer({ handler: (cmd) => Promise.resolve(`re ${cmd.text}`) });
     const c = client({ port: server.port });
     await c.connect();
     const all = await Promise.all(Array.from({ length: 100 }, (_, i) => c.request(`c${i}`)));
@@ -64,7 +65,7 @@ describe('OnelineClient against our server', () => {
     expect(rtt).toBeGreaterThanOrEqual(0);
   });
 
-  it('send() then recv() reads the next line', async () => {
+  it('send() then recv() reads the next line [SRS-016]', async () => {
     const server = await ourServer();
     const c = client({ port: server.port });
     await c.connect();
@@ -74,7 +75,7 @@ describe('OnelineClient against our server', () => {
     expect(line.bytes.toString()).toBe('ack');
   });
 
-  it('disconnect() resolves when the server has closed, and frees the slot for the next client', async () => {
+  it('disconnect() resolves when the server has closed, and frees the slot for the next client [SRS-017]', async () => {
     const server = await ourServer();
     const a = client({ port: server.port });
     await a.connect();
@@ -88,7 +89,7 @@ describe('OnelineClient against our server', () => {
     expect(texts(await b.request('cmd01'))).toEqual(['ack']);
   });
 
-  it('shutdown() stops the server', async () => {
+  it('shutdown() stops the server [SRS-018]', async () => {
     const server = await ourServer();
     const c = client({ port: server.port });
     await c.connect();
@@ -97,7 +98,7 @@ describe('OnelineClient against our server', () => {
     expect(server.running).toBe(false);
   });
 
-  it('a second client fails fast with ERR_ONELINE_BUSY; the first is unaffected', async () => {
+  it('a second client fails fast with ERR_ONELINE_BUSY; the first is unaffected [SRS-020]', async () => {
     const server = await ourServer();
     const a = client({ port: server.port });
     await a.connect();
@@ -106,7 +107,7 @@ describe('OnelineClient against our server', () => {
     expect(texts(await a.request('cmd01'))).toEqual(['ack']);
   });
 
-  it('retryFor keeps retrying a busy server until the slot frees', async () => {
+  it('retryFor keeps retrying a busy server until the slot frees [SRS-028]', async () => {
     const server = await ourServer();
     const a = client({ port: server.port });
     await a.connect();
@@ -132,7 +133,7 @@ describe('OnelineClient against our server', () => {
 });
 
 describe('OnelineClient backpressure', () => {
-  it('stops reading past maxQueuedLines while nobody reads, then delivers every line in order', async () => {
+  it('stops reading past maxQueuedLines while nobody reads, then delivers every line in order [SRS-031]', async () => {
     const n = 50_000;
     const port = await rawOnelineServer((_line, sock) => {
       const burst = Array.from({ length: n }, (_, i) => `line ${i}`).join('\n');
@@ -162,14 +163,14 @@ describe('OnelineClient backpressure', () => {
 });
 
 describe('OnelineClient errors', () => {
-  it('refused: nothing listening gives ERR_ONELINE_REFUSED', async () => {
+  it('refused: nothing listening gives ERR_ONELINE_REFUSED [SRS-020]', async () => {
     const port = await closedPort();
     const c = client({ port });
     await expect(c.connect()).rejects.toMatchObject({ code: 'ERR_ONELINE_REFUSED', origin: 'environment' });
     expect(c.connected).toBe(false);
   });
 
-  it('handshake failed: a server answering something else than pong', async () => {
+  it('handshake failed: a server answering something else than pong [SRS-015]', async () => {
     const port = await rawServer((_line, sock) => sock.write('hello\n'));
     const c = client({ port });
     await expect(c.connect()).rejects.toMatchObject({
@@ -178,20 +179,20 @@ describe('OnelineClient errors', () => {
     });
   });
 
-  it('connect times out with ERR_ONELINE_TIMEOUT when the server never answers the ping', async () => {
+  it('connect times out with ERR_ONELINE_TIMEOUT when the server never answers the ping [SRS-023]', async () => {
     const port = await rawServer(() => undefined);
     const c = client({ port, connectTimeout: 100 });
     await expect(c.connect()).rejects.toMatchObject({ code: 'ERR_ONELINE_TIMEOUT' });
   });
 
-  it('recv() times out with ERR_ONELINE_TIMEOUT, never an empty string', async () => {
+  it('recv() times out with ERR_ONELINE_TIMEOUT, never an empty string [SRS-016]', async () => {
     const server = await ourServer({ handler: () => undefined });
     const c = client({ port: server.port });
     await c.connect();
     await expect(c.recv({ timeout: 50 })).rejects.toMatchObject({ code: 'ERR_ONELINE_TIMEOUT' });
   });
 
-  it('an AbortSignal cancels a wait with ERR_ONELINE_ABORTED', async () => {
+  it('an AbortSignal cancels a wait with ERR_ONELINE_ABORTED [SRS-023]', async () => {
     const server = await ourServer({ handler: () => undefined });
     const c = client({ port: server.port });
     await c.connect();
@@ -202,7 +203,7 @@ describe('OnelineClient errors', () => {
     await expect(c.request('x', { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ERR_ONELINE_ABORTED' });
   });
 
-  it('a request that timed out never hands its late answer to the next request', async () => {
+  it('a request that timed out never hands its late answer to the next request [SRS-034]', async () => {
     // Answers in order, as oneline servers do (the realignment relies on it).
     const server = await ourServer({
       handler: async (cmd) => {
@@ -216,7 +217,7 @@ describe('OnelineClient errors', () => {
     expect(texts(await c.request('next', { timeout: 2000 }))).toEqual(['re next']);
   });
 
-  it('the server closing mid-response rejects the waiting request with ERR_ONELINE_CLOSED', async () => {
+  it('the server closing mid-response rejects the waiting request with ERR_ONELINE_CLOSED [SRS-052]', async () => {
     const port = await rawOnelineServer((_line, sock) => sock.end('only one of three\n'));
     const c = client({ port });
     await c.connect();
@@ -227,7 +228,7 @@ describe('OnelineClient errors', () => {
     expect(c.connected).toBe(false);
   });
 
-  it('responses with invalid UTF-8 are flagged; CR LF responses are stripped', async () => {
+  it('responses with invalid UTF-8 are flagged; CR LF responses are stripped [SRS-024]', async () => {
     const port = await rawOnelineServer((_line, sock) => sock.write(Buffer.from([0x61, 0xff, 0x0a, ...Buffer.from('ok\r\n')])));
     const c = client({ port });
     await c.connect();
@@ -237,7 +238,7 @@ describe('OnelineClient errors', () => {
     expect(ok).toMatchObject({ text: 'ok', invalid: false });
   });
 
-  it('a response over maxLineLength fails with ERR_ONELINE_LINE_TOO_LONG and the connection stays usable', async () => {
+  it('a response over maxLineLength fails with ERR_ONELINE_LINE_TOO_LONG and the connection stays usable [SRS-027]', async () => {
     const port = await rawOnelineServer((line, sock) => sock.write(line === 'big' ? `${'x'.repeat(5000)}\n` : 'small\n'));
     const c = client({ port, maxLineLength: 1024 });
     await c.connect();
@@ -245,7 +246,7 @@ describe('OnelineClient errors', () => {
     expect(texts(await c.request('again'))).toEqual(['small']);
   });
 
-  it('send() refuses a LF with ERR_ONELINE_LF_IN_PAYLOAD and needs a connection', async () => {
+  it('send() refuses a LF with ERR_ONELINE_LF_IN_PAYLOAD and needs a connection [SRS-011]', async () => {
     const server = await ourServer();
     const c = client({ port: server.port });
     expect(() => c.send('x')).toThrow(expect.objectContaining({ code: 'ERR_ONELINE_NOT_CONNECTED' }));
@@ -254,7 +255,7 @@ describe('OnelineClient errors', () => {
     expect(texts(await c.request('cmd01'))).toEqual(['ack']);
   });
 
-  it('rejects bad options with ERR_ONELINE_INVALID_OPTION', async () => {
+  it('rejects bad options with ERR_ONELINE_INVALID_OPTION [SRS-045]', async () => {
     expect(() => new OnelineClient({ port: 0 })).toThrow(expect.objectContaining({ code: 'ERR_ONELINE_INVALID_OPTION' }));
     expect(() => new OnelineClient({ port: 1, timeout: -5 })).toThrow(expect.objectContaining({ code: 'ERR_ONELINE_INVALID_OPTION' }));
     const server = await ourServer();
@@ -265,7 +266,7 @@ describe('OnelineClient errors', () => {
 });
 
 describe('OnelineClient against a server that behaves like the Python original', () => {
-  it('handshakes, gets the sample answers, and shuts it down', async () => {
+  it('handshakes, gets the sample answers, and shuts it down [SRS-019]', async () => {
     const port = await pythonServer();
     const c = client({ port });
     await c.connect();

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { OnelineError } from './errors.js';
 import { ClientSession, CLIENT_TRANSITIONS, type LineReader, type ResponseLine } from './client-session.js';
 
@@ -24,7 +25,7 @@ function ready(): ClientSession {
 }
 
 describe('ClientSession', () => {
-  it('walks connecting → handshake → ready → closing → closed', () => {
+  it('walks connecting → handshake → ready → closing → closed [SRS-014]', () => {
     const c = new ClientSession();
     expect(c.state).toBe('connecting');
     c.opened();
@@ -39,13 +40,13 @@ describe('ClientSession', () => {
     expect(c.state).toBe('closed');
   });
 
-  it('accepts a pong with surrounding whitespace, as the original client does', () => {
+  it('accepts a pong with surrounding whitespace, as the original client does [SRS-014]', () => {
     const c = new ClientSession();
     c.opened();
     expect(c.receive(Buffer.from('  pong \n'))).toEqual([{ type: 'ready' }]);
   });
 
-  it('fails the handshake on another answer', () => {
+  it('fails the handshake on another answer [SRS-015]', () => {
     const c = new ClientSession();
     c.opened();
     const [action] = c.receive(Buffer.from('hello\n'));
@@ -54,7 +55,7 @@ describe('ClientSession', () => {
     expect(c.state).toBe('closed');
   });
 
-  it('reports busy when the server closes during the handshake', () => {
+  it('reports busy when the server closes during the handshake [SRS-020]', () => {
     const c = new ClientSession();
     c.opened();
     c.ended();
@@ -62,7 +63,7 @@ describe('ClientSession', () => {
     expect(c.error?.code).toBe('ERR_ONELINE_BUSY');
   });
 
-  it('hands responses to waiting readers in order, each taking what it asked for', () => {
+  it('hands responses to waiting readers in order, each taking what it asked for [SRS-022]', () => {
     const c = ready();
     const a = takeN(2);
     const b = takeN(1);
@@ -106,7 +107,7 @@ describe('ClientSession', () => {
     expect(c.queued).toBe(1);
   });
 
-  it('flags an overlong response instead of dropping it', () => {
+  it('flags an overlong response instead of dropping it [SRS-027]', () => {
     const c = new ClientSession({ maxLineLength: 4 });
     c.opened();
     c.receive(Buffer.from('pong\n'));
@@ -116,7 +117,7 @@ describe('ClientSession', () => {
     expect(got[0]).toMatchObject({ invalid: true, reason: 'too-long', length: 8 });
   });
 
-  it('refuses to send before the handshake, naming role, state and event', () => {
+  it('refuses to send before the handshake, naming role, state and event [SRS-046]', () => {
     const c = new ClientSession();
     expect(() => c.send('x')).toThrow(
       expect.objectContaining({
@@ -128,13 +129,13 @@ describe('ClientSession', () => {
     expect(() => c.close('disconnect')).toThrow(expect.objectContaining({ code: 'ERR_ONELINE_ILLEGAL_TRANSITION' }));
   });
 
-  it('refuses a command containing LF without changing state', () => {
+  it('refuses a command containing LF without changing state [SRS-011]', () => {
     const c = ready();
     expect(() => c.send('a\nb')).toThrow(expect.objectContaining({ code: 'ERR_ONELINE_LF_IN_PAYLOAD' }));
     expect(c.state).toBe('ready');
   });
 
-  it('has a row for every state', () => {
+  it('has a row for every state [SRS-046]', () => {
     expect(Object.keys(CLIENT_TRANSITIONS).sort()).toEqual(['closed', 'closing', 'connecting', 'handshake', 'ready']);
   });
 });

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import fc from 'fast-check';
 import { DEFAULT_MAX_LINE_LENGTH, LineDecoder, type LineDecoderOptions } from './decoder.js';
 import { cutAt, decodeChunks, standardChunkings, type PlainEvent } from './test-support/chunking.js';
@@ -108,7 +109,7 @@ const fixtures: Fixture[] = [
 
 describe('LineDecoder fixtures under every chunking', () => {
   for (const f of fixtures) {
-    it(`${f.name}: whole, byte by byte and split at every index give the expected events`, () => {
+    it(`${f.name}: whole, byte by byte and split at every index give the expected events [SRS-008]`, () => {
       for (const { name, chunks } of standardChunkings(f.input)) {
         const got = decodeChunks(chunks, f.options);
         if (JSON.stringify(got) !== JSON.stringify(f.expected)) {
@@ -119,7 +120,7 @@ describe('LineDecoder fixtures under every chunking', () => {
     });
   }
 
-  it('an ASCII chunk of short lines (the string fast path) decodes like byte by byte, CR LF included', () => {
+  it('an ASCII chunk of short lines (the string fast path) decodes like byte by byte, CR LF included [SRS-012]', () => {
     const input = Buffer.from('ping\r\ncmd01\n\nab\r\n'.repeat(8) + `${'q'.repeat(30)}\r\nend`);
     const expected = decodeChunks(Array.from(input, (b) => Buffer.from([b])));
     expect(decodeChunks([input])).toEqual(expected);
@@ -136,12 +137,12 @@ describe('LineDecoder fixtures under every chunking', () => {
 });
 
 describe('LineDecoder limits', () => {
-  it('uses a finite 1 MiB default limit (real commands carry JSON documents)', () => {
+  it('uses a finite 1 MiB default limit (real commands carry JSON documents) [SRS-026]', () => {
     expect(DEFAULT_MAX_LINE_LENGTH).toBe(1024 * 1024);
     expect(new LineDecoder().maxLineLength).toBe(1024 * 1024);
   });
 
-  it('never holds more than the limit while a huge line streams in, and reports its full length', () => {
+  it('never holds more than the limit while a huge line streams in, and reports its full length [SRS-026]', () => {
     const d = new LineDecoder({ maxLineLength: 1024 });
     const chunk = Buffer.alloc(4096, 0x61);
     let maxHeld = 0;
@@ -158,7 +159,7 @@ describe('LineDecoder limits', () => {
   });
 
   it.each([0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY])(
-    'rejects maxLineLength %p with ERR_ONELINE_INVALID_OPTION',
+    'rejects maxLineLength %p with ERR_ONELINE_INVALID_OPTION [SRS-045]',
     (bad) => {
       expect(() => new LineDecoder({ maxLineLength: bad })).toThrow(
         expect.objectContaining({ code: 'ERR_ONELINE_INVALID_OPTION', message: expect.stringContaining('maxLineLength') }),
@@ -193,7 +194,7 @@ const cuts = (len: number) =>
   fc.uniqueArray(fc.integer({ min: 0, max: Math.max(0, len) }), { maxLength: 20 }).map((a) => a.sort((x, y) => x - y));
 
 describe('LineDecoder properties', () => {
-  it('any chunking of any byte stream yields the same events', () => {
+  it('any chunking of any byte stream yields the same events [SRS-008]', () => {
     fc.assert(
       fc.property(
         stream.chain((s) => fc.tuple(fc.constant(s), cuts(s.length))),
@@ -221,7 +222,7 @@ describe('LineDecoder properties', () => {
     );
   });
 
-  it('no input makes the decoder throw or hold more than the limit', () => {
+  it('no input makes the decoder throw or hold more than the limit [SRS-026]', () => {
     fc.assert(
       fc.property(fc.array(stream, { maxLength: 10 }), options, (chunks, opts) => {
         const d = new LineDecoder(opts);
@@ -235,7 +236,7 @@ describe('LineDecoder properties', () => {
     );
   });
 
-  it('every LF gives exactly one line or overflow event, and the lines rebuild the input', () => {
+  it('every LF gives exactly one line or overflow event, and the lines rebuild the input [SRS-008]', () => {
     fc.assert(
       fc.property(stream, (s) => {
         const events = decodeChunks([s], { stripCR: false, maxLineLength: 1000 });

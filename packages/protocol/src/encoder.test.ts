@@ -1,20 +1,21 @@
+import { expect } from '@jest/globals';
 import fc from 'fast-check';
 import { LineDecoder } from './decoder.js';
 import { encodeLine, encodeLines } from './encoder.js';
 import { isOnelineError } from './errors.js';
 
 describe('encodeLine', () => {
-  it('appends a LF to text, encoded as UTF-8', () => {
+  it('appends a LF to text, encoded as UTF-8 [SRS-008]', () => {
     expect(encodeLine('pong')).toEqual(Buffer.from('pong\n'));
     expect(encodeLine('é')).toEqual(Buffer.from([0xc3, 0xa9, 0x0a]));
     expect(encodeLine('')).toEqual(Buffer.from('\n'));
   });
 
-  it('appends a LF to raw bytes, keeping them as they are', () => {
+  it('appends a LF to raw bytes, keeping them as they are [SRS-008]', () => {
     expect(encodeLine(new Uint8Array([0xff, 0x00]))).toEqual(Buffer.from([0xff, 0x00, 0x0a]));
   });
 
-  it('refuses text containing LF with ERR_ONELINE_LF_IN_PAYLOAD', () => {
+  it('refuses text containing LF with ERR_ONELINE_LF_IN_PAYLOAD [SRS-011]', () => {
     let caught: unknown;
     try {
       encodeLine('a\nb');
@@ -26,11 +27,11 @@ describe('encodeLine', () => {
     expect((caught as { origin: string }).origin).toBe('local');
   });
 
-  it('refuses bytes containing LF with ERR_ONELINE_LF_IN_PAYLOAD', () => {
+  it('refuses bytes containing LF with ERR_ONELINE_LF_IN_PAYLOAD [SRS-011]', () => {
     expect(() => encodeLine(Buffer.from('x\ny'))).toThrow(expect.objectContaining({ code: 'ERR_ONELINE_LF_IN_PAYLOAD' }));
   });
 
-  it('encodeLines joins packets and encodes nothing when one is bad', () => {
+  it('encodeLines joins packets and encodes nothing when one is bad [SRS-011]', () => {
     expect(encodeLines(['a', 'b'])).toEqual(Buffer.from('a\nb\n'));
     expect(() => encodeLines(['a', 'b\n'])).toThrow(expect.objectContaining({ code: 'ERR_ONELINE_LF_IN_PAYLOAD' }));
   });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ONELINE_ERROR_CODES, OnelineError, isOnelineError } from './errors.js';
 
 describe('OnelineError', () => {
-  it('carries a stable code, an origin, a name and an optional cause', () => {
+  it('carries a stable code, an origin, a name and an optional cause [SRS-043]', () => {
     const cause = new Error('ECONNREFUSED');
     const e = new OnelineError('ERR_ONELINE_REFUSED', 'nothing listens', { cause });
     expect(e).toBeInstanceOf(Error);
@@ -26,14 +26,14 @@ describe('OnelineError', () => {
     expect(isOnelineError(null)).toBe(false);
   });
 
-  it('lists every code once, each starting with ERR_ONELINE_', () => {
+  it('lists every code once, each starting with ERR_ONELINE_ [SRS-043]', () => {
     expect(new Set(ONELINE_ERROR_CODES).size).toBe(ONELINE_ERROR_CODES.length);
     for (const c of ONELINE_ERROR_CODES) expect(c).toMatch(/^ERR_ONELINE_[A-Z_]+$/);
   });
 });
 
 describe('the README error table', () => {
-  it('documents every error code', () => {
+  it('documents every error code [SRS-043]', () => {
     const readme = readFileSync(join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
     const missing = ONELINE_ERROR_CODES.filter((c) => !readme.includes(`| \`${c}\` |`));
     expect(missing).toEqual([]);

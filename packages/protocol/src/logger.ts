@@ -63,7 +63,7 @@ export function resolveLogger(
   sink: TextSink | undefined,
 ): ResolvedLogger {
   if (logger !== undefined) {
-    const bind = (m: keyof Logger) => (typeof logger[m] === 'function' ? logger[m]!.bind(logger) : noop);
+    const bind = (m: keyof Logger) => (typeof logger[m] === 'function' ? logger[m].bind(logger) : noop);
     return { debug: bind('debug'), info: bind('info'), warn: bind('warn'), error: bind('error') };
   }
   if (verbose === true && sink !== undefined) {

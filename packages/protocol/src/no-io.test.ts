@@ -34,7 +34,7 @@ describe('the protocol package has no I/O', () => {
     );
   });
 
-  it('imports only node:buffer among Node built-ins and uses no timers, clocks or process', () => {
+  it('imports only node:buffer among Node built-ins and uses no timers, clocks or process [SRS-044]', () => {
     const violations: string[] = [];
     for (const f of files) {
       // Strip comments so TSDoc that mentions timers does not count.
@@ -49,7 +49,7 @@ describe('the protocol package has no I/O', () => {
     expect(violations).toEqual([]);
   });
 
-  it('the rule catches a forbidden import (self-check)', () => {
+  it('the rule catches a forbidden import (self-check) [SRS-044]', () => {
     const sample = "import { connect } from 'node:net';\nsetTimeout(() => 0, 1);";
     expect(FORBIDDEN.filter(({ pattern }) => pattern.test(sample)).map((f) => f.what)).toEqual([
       'an I/O or timer module import',

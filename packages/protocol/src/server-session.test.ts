@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -17,7 +18,7 @@ const EVENTS: ServerEvent[] = ['data', 'eof', 'run', 'done', 'disconnect', 'shut
 const sampleAnswers = (c: { text: string }): Outcome => ({ kind: 'sync', answers: [c.text === 'cmd01' ? 'ack' : 'nak'] });
 
 describe('ServerSession: commands and built-ins', () => {
-  it('answers ping with pong and passes other commands to the handler, in order', () => {
+  it('answers ping with pong and passes other commands to the handler, in order [SRS-003 SRS-004]', () => {
     const sh = new SimShell(sampleAnswers);
     sh.feed(Buffer.from('cmd01\nping\nfoo\n'));
     sh.drainAll();
@@ -26,7 +27,7 @@ describe('ServerSession: commands and built-ins', () => {
     expect(sh.session.state).toBe('open');
   });
 
-  it('disconnect: answers already produced are written, then the session ends; lines after it are ignored', () => {
+  it('disconnect: answers already produced are written, then the session ends; lines after it are ignored [SRS-005]', () => {
     const sh = new SimShell(sampleAnswers);
     sh.feed(Buffer.from('a\ndisconnect\nb\nping\n'));
     expect(sh.session.state).toBe('closing');
@@ -40,7 +41,7 @@ describe('ServerSession: commands and built-ins', () => {
     expect(sh.delivered).toHaveLength(1);
   });
 
-  it('shutdown asks the shell to stop listening, then ends like disconnect', () => {
+  it('shutdown asks the shell to stop listening, then ends like disconnect [SRS-006]', () => {
     const sh = new SimShell(sampleAnswers);
     sh.feed(Buffer.from('shutdown\nx\n'));
     expect(sh.shutdownAsked).toBe(true);
@@ -48,7 +49,7 @@ describe('ServerSession: commands and built-ins', () => {
     expect(sh.delivered).toHaveLength(0);
   });
 
-  it('delivers overlong and undecodable lines flagged with their reason', () => {
+  it('delivers overlong and undecodable lines flagged with their reason [SRS-010]', () => {
     const sh = new SimShell(() => ({ kind: 'sync', answers: [] }), { maxLineLength: 4 });
     sh.feed(Buffer.from([...Buffer.from('toolong\n'), 0xff, 0x0a]));
     expect(sh.delivered.map((c) => [c.invalid, c.reason, c.length])).toEqual([
@@ -58,7 +59,7 @@ describe('ServerSession: commands and built-ins', () => {
     expect(sh.delivered[1]?.bytes).toEqual(Buffer.from([0xff]));
   });
 
-  it('matches built-ins exactly after CR stripping: other spellings go to the handler', () => {
+  it('matches built-ins exactly after CR stripping: other spellings go to the handler [SRS-009]', () => {
     const sh = new SimShell(sampleAnswers);
     sh.feed(Buffer.from('ping\r\n PING\nping \n'));
     sh.drainAll();
@@ -66,7 +67,7 @@ describe('ServerSession: commands and built-ins', () => {
     expect(sh.wireText).toBe('pong\nnak\nnak\n');
   });
 
-  it('commands are plain data: JSON shows the documented fields, bytes are computed and equal the line', () => {
+  it('commands are plain data: JSON shows the documented fields, bytes are computed and equal the line [SRS-003]', () => {
     const sh = new SimShell(() => ({ kind: 'sync', answers: [] }), { maxLineLength: 8 });
     sh.feed(Buffer.from('h\u00e9llo\r\n\xff\ntoo-long-line\n', 'latin1'));
     sh.feed(Buffer.from([0x68, 0xc3, 0xa9, 0x0a]));
@@ -90,7 +91,7 @@ describe('ServerSession: commands and built-ins', () => {
     expect(sh.ended).toBe(true);
   });
 
-  it('send refuses a LF with ERR_ONELINE_LF_IN_PAYLOAD and queues nothing', () => {
+  it('send refuses a LF with ERR_ONELINE_LF_IN_PAYLOAD and queues nothing [SRS-011]', () => {
     const s = new ServerSession();
     expect(() => s.send('a\nb')).toThrow(expect.objectContaining({ code: 'ERR_ONELINE_LF_IN_PAYLOAD' }));
     expect(() => s.send(Buffer.from('a\nb'))).toThrow(expect.objectContaining({ code: 'ERR_ONELINE_LF_IN_PAYLOAD' }));
@@ -104,14 +105,14 @@ describe('ServerSession: commands and built-ins', () => {
     expect(() => s.send('late')).toThrow(expect.objectContaining({ code: 'ERR_ONELINE_NOT_CONNECTED' }));
   });
 
-  it('rejects bad byte budgets with ERR_ONELINE_INVALID_OPTION', () => {
+  it('rejects bad byte budgets with ERR_ONELINE_INVALID_OPTION [SRS-045]', () => {
     expect(() => new ServerSession({ writeHighWaterMark: 0 })).toThrow(expect.objectContaining({ code: 'ERR_ONELINE_INVALID_OPTION' }));
     expect(() => new ServerSession({ maxQueuedBytes: 1.5 })).toThrow(expect.objectContaining({ code: 'ERR_ONELINE_INVALID_OPTION' }));
   });
 });
 
 describe('ServerSession: flow control and closing', () => {
-  it('stops starting commands while output exceeds the high-water mark; an answer larger than the mark goes out whole', () => {
+  it('stops starting commands while output exceeds the high-water mark; an answer larger than the mark goes out whole [SRS-030]', () => {
     const big = 'x'.repeat(10_000);
     const sh = new SimShell(() => ({ kind: 'sync', answers: [big] }), { writeHighWaterMark: 1000 });
     sh.feed(Buffer.from('a\nb\nc\n'));
@@ -123,7 +124,7 @@ describe('ServerSession: flow control and closing', () => {
     expect(sh.maxOutputBytes).toBeLessThanOrEqual(1000 + big.length + 1);
   });
 
-  it('stops wanting data once queued commands reach maxQueuedBytes, and wants it again as they run', () => {
+  it('stops wanting data once queued commands reach maxQueuedBytes, and wants it again as they run [SRS-030]', () => {
     const sh = new SimShell(() => ({ kind: 'never' }), { maxQueuedBytes: 10 * (QUEUED_ITEM_OVERHEAD + 3) });
     sh.feed(Buffer.from('cmd\n'.repeat(20)));
     expect(sh.session.state).toBe('running'); // the first command's handler never settles
@@ -140,7 +141,7 @@ describe('ServerSession: flow control and closing', () => {
     expect(sh.session.state).toBe('error');
   });
 
-  it('after a half-close, commands already received are still answered, then the session ends', () => {
+  it('after a half-close, commands already received are still answered, then the session ends [SRS-029]', () => {
     const sh = new SimShell(() => ({ kind: 'async', answers: ['late'] }));
     sh.feed(Buffer.from('a\nb\n'));
     sh.eof();
@@ -152,7 +153,7 @@ describe('ServerSession: flow control and closing', () => {
     expect(sh.ended).toBe(true);
   });
 
-  it('close() lets a running handler finish and writes its answer before the end', () => {
+  it('close() lets a running handler finish and writes its answer before the end [SRS-032]', () => {
     const sh = new SimShell(() => ({ kind: 'async', answers: ['done'] }));
     sh.feed(Buffer.from('a\nb\n'));
     sh.close();
@@ -163,7 +164,7 @@ describe('ServerSession: flow control and closing', () => {
     expect(sh.ended).toBe(true);
   });
 
-  it('a large answer is handed out in window-sized pieces, one at a time, and nothing ends before the last is written', () => {
+  it('a large answer is handed out in window-sized pieces, one at a time, and nothing ends before the last is written [SRS-032]', () => {
     const big = 'y'.repeat(300_000);
     const sh = new SimShell(() => ({ kind: 'sync', answers: [big] }));
     sh.feed(Buffer.from('a\ndisconnect\n'));
@@ -190,7 +191,7 @@ describe('ServerSession: flow control and closing', () => {
 });
 
 describe('ServerSession: the transition table', () => {
-  it('the table in the file header is the table in the code', () => {
+  it('the table in the file header is the table in the code [SRS-046]', () => {
     const src = readFileSync(join(__dirname, 'server-session.ts'), 'utf8');
     const rows = src
       .split('\n')
@@ -266,7 +267,7 @@ describe('ServerSession: the transition table', () => {
       const expected = SERVER_TRANSITIONS[state][event];
       const how = apply[event];
       if (how !== undefined) {
-        it(`${state} x ${event} -> ${expected ?? 'refused'}`, () => {
+        it(`${state} x ${event} -> ${expected ?? 'refused'} [SRS-046]`, () => {
           const sh = fresh(state);
           if (expected === undefined) {
             const code = event === 'send' ? 'ERR_ONELINE_NOT_CONNECTED' : 'ERR_ONELINE_ILLEGAL_TRANSITION';
@@ -294,7 +295,7 @@ describe('ServerSession: the transition table', () => {
   // Events the session takes itself inside next() (run, disconnect,
   // shutdown, finish, and close when a half-closed client is all answered):
   // every change next() makes must be a path through the table.
-  it.each(STATES)('%s: every change next() makes is a path through the table', (state) => {
+  it.each(STATES)('%s: every change next() makes is a path through the table [SRS-046]', (state) => {
     const T = SERVER_TRANSITIONS;
     for (const line of ['cmd', 'ping', 'disconnect', 'shutdown', undefined]) {
       const sh = fresh(state);
@@ -308,7 +309,7 @@ describe('ServerSession: the transition table', () => {
         continue;
       }
       const direct = T[before][event];
-      const viaClose = T[before].close !== undefined ? T[T[before].close!][event] : undefined;
+      const viaClose = T[before].close !== undefined ? T[T[before].close][event] : undefined;
       expect([direct, before === 'half-closed' ? viaClose : undefined]).toContain(after);
       if (line === 'cmd' && (state === 'open')) expect(typeof step).toBe('object');
       if ((line === 'disconnect' || line === 'shutdown') && state === 'open') expect(step).toBe(line);
@@ -346,7 +347,7 @@ describe('ServerSession: model-based (random interleavings against a reference m
     });
   }
 
-  it('each complete line leads to one built-in or one delivery, in order; answers in order; nothing produced before an end is lost; bytes held stay within budget plus one answer', () => {
+  it('each complete line leads to one built-in or one delivery, in order; answers in order; nothing produced before an end is lost; bytes held stay within budget plus one answer [SRS-032]', () => {
     fc.assert(
       fc.property(fc.array(opArb, { maxLength: 60 }), fc.array(outcome, { minLength: 1, maxLength: 8 }), (ops, kinds) => {
         const hwm = 2000;
@@ -391,7 +392,6 @@ describe('ServerSession: model-based (random interleavings against a reference m
 
         // 1. Deliveries and built-ins are the reference lines, in order, each once, up to where serving stopped.
         const ref = referenceLines(fed, maxLineLength);
-        let r = 0;
         const seen: string[] = [];
         const delivered = sh.delivered.map((c) => (c.reason === 'too-long' ? '<too-long>' : c.text));
         for (const line of ref) {
@@ -404,7 +404,7 @@ describe('ServerSession: model-based (random interleavings against a reference m
         }
         const handled = seen.filter((t) => t !== 'ping' && t !== 'disconnect' && t !== 'shutdown');
         expect(handled.slice(0, delivered.length)).toEqual(delivered);
-        r = delivered.length;
+        const r = delivered.length;
         expect(r).toBeLessThanOrEqual(handled.length);
 
         // 2. The wire is a prefix of what was produced, in order; 3. after a clean end it is all of it.
@@ -424,7 +424,7 @@ describe('ServerSession: model-based (random interleavings against a reference m
     );
   });
 
-  it('any chunking of the same input gives the same deliveries and the same wire', () => {
+  it('any chunking of the same input gives the same deliveries and the same wire [SRS-047]', () => {
     const word = fc.constantFrom('ping', 'cmd01', '', 'xyz', 'ping\r', 'toolongtoolong', '\u00e9');
     fc.assert(
       fc.property(fc.array(word, { maxLength: 30 }), fc.uniqueArray(fc.integer({ min: 0, max: 400 }), { maxLength: 10 }), (words, rawCuts) => {

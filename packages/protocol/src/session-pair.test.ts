@@ -60,7 +60,7 @@ describe('client and server sessions wired together', () => {
     expect(p.client.state).toBe('closed');
   });
 
-  it('any pipelined burst gets one answer per command, in order', () => {
+  it('any pipelined burst gets one answer per command, in order [SRS-022]', () => {
     fc.assert(
       fc.property(fc.array(fc.constantFrom('cmd01', 'x', 'ping', 'é'), { maxLength: 50 }), (cmds) => {
         const p = new Pair();

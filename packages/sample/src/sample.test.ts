@@ -33,8 +33,8 @@ function startServerProcess(args: string[]): Promise<{ child: ChildProcess; firs
     let out = '';
     let err = '';
     const t = setTimeout(() => reject(new Error(`no 'listening' line in 5 s; stderr: ${err}`)), 5000);
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    child.stdout!.on('data', (d: Buffer) => {
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const nl = out.indexOf('\n');
       if (nl !== -1) {
@@ -57,7 +57,7 @@ function exitOf(child: ChildProcess, ms = 5000): Promise<number | null> {
 }
 
 describe('sample answers', () => {
-  it('answers cmd01 with ack and anything else with the original nak line', () => {
+  it('answers cmd01 with ack and anything else with the original nak line [SRS-053]', () => {
     expect(sampleAnswer({ text: 'cmd01', invalid: false })).toBe('ack');
     expect(sampleAnswer({ text: 'cmd02', invalid: false })).toBe('nak - unknown cmd');
     expect(sampleAnswer({ text: '', invalid: true })).toBe('nak - unknown cmd');
@@ -77,7 +77,7 @@ describe('sample answers', () => {
 });
 
 describe('oneline-sample-server process', () => {
-  it('prints exactly one line `listening on HOST:PORT`, logs commands on stderr, and exits 0 after shutdown', async () => {
+  it('prints exactly one line `listening on HOST:PORT`, logs commands on stderr, and exits 0 after shutdown [SRS-053]', async () => {
     const { child, first, stderr, stdout } = await startServerProcess(['--port', '0']);
     const m = /^listening on 127\.0\.0\.1:(\d+)$/.exec(first);
     expect(m).not.toBeNull();
@@ -101,7 +101,7 @@ describe('oneline-sample-server process', () => {
     expect(stderr()).toBe('');
   });
 
-  it('--idle-timeout drops a silent client, and the next client is served', async () => {
+  it('--idle-timeout drops a silent client, and the next client is served [SRS-040]', async () => {
     const { child, first } = await startServerProcess(['--port', '0', '--quiet', '--idle-timeout', '200']);
     const port = Number(first.split(':').pop());
     const idle = new OnelineClient({ port });
@@ -119,7 +119,7 @@ describe('oneline-sample-server process', () => {
     const child = spawn(process.execPath, [SERVER_BIN, '--idle-timeout', 'soon'], { stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(child);
     let err = '';
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     expect(await exitOf(child)).toBe(2);
     expect(err).toMatch(/--idle-timeout must be a whole number >= 0, got 'soon'/);
   });
@@ -139,7 +139,7 @@ describe('oneline-sample-server process', () => {
 });
 
 describe('the doit story', () => {
-  it('runs the whole story against a real server process and succeeds', async () => {
+  it('runs the whole story against a real server process and succeeds [SRS-053]', async () => {
     const lines: string[] = [];
     const result = await runStory({ print: (l) => lines.push(l) });
     expect(result.message).toMatch(/^OK: 14 answers checked/);
@@ -163,11 +163,11 @@ describe('the doit story', () => {
     expect(isAlive(result.serverPid!)).toBe(false);
   });
 
-  it('the doit bin exits 0 and prints the transcript and summary', async () => {
+  it('the doit bin exits 0 and prints the transcript and summary [SRS-053]', async () => {
     const child = spawn(process.execPath, [DOIT_BIN], { stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(child);
     let out = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     expect(await exitOf(child, 15000)).toBe(0);
     expect(out).toMatch(/^socket-oneline sample story/);
     expect(out).toMatch(/client1 +-> +ping/);

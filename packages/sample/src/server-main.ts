@@ -65,11 +65,11 @@ export async function main(argv: string[]): Promise<number> {
   }
   const limits: Record<string, number> = {};
   for (const [flag, option] of Object.entries(LIMIT_FLAGS)) {
-    const raw = (values as Record<string, unknown>)[flag];
+    const raw = (values as Record<string, string | undefined>)[flag];
     if (raw === undefined) continue;
     const n = Number(raw);
     if (!Number.isSafeInteger(n) || n < 0) {
-      process.stderr.write(`oneline-sample-server: --${flag} must be a whole number >= 0, got '${String(raw)}'\n`);
+      process.stderr.write(`oneline-sample-server: --${flag} must be a whole number >= 0, got '${raw}'\n`);
       return 2;
     }
     limits[option] = n;

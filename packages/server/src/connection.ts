@@ -294,7 +294,7 @@ export class Connection implements CallTarget {
     try {
       checkResult(result);
       if (typeof result === 'string' || result instanceof Uint8Array) this.session.send(result);
-      else for (const l of result as readonly Payload[]) this.session.send(l);
+      else for (const l of result) this.session.send(l);
     } catch (err) {
       this.host.report(
         isOnelineError(err)

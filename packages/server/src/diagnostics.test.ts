@@ -4,7 +4,7 @@ import { cleanup, connectRaw, startServer, waitFor } from './test-support/harnes
 afterEach(cleanup);
 
 describe('diagnostics channels', () => {
-  it('publishes connect, command, busy and disconnect to node:diagnostics_channel subscribers', async () => {
+  it('publishes connect, command, busy and disconnect to node:diagnostics_channel subscribers [SRS-051]', async () => {
     const seen: string[] = [];
     const subs: [string, (m: unknown) => void][] = [
       ['socket-oneline:server:connect', () => seen.push('connect')],

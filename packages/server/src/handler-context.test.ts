@@ -6,6 +6,7 @@ afterEach(cleanup);
 
 /** Counts writes made by the server on the socket whose peer is `client`. */
 function countServerWrites(client: net.Socket): { count: () => number; restore: () => void } {
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- kept unbound on purpose: re-applied to each socket below
   const original = net.Socket.prototype.write;
   let n = 0;
   const spy = jest.spyOn(net.Socket.prototype, 'write').mockImplementation(function (this: net.Socket, ...args: unknown[]) {
@@ -16,7 +17,7 @@ function countServerWrites(client: net.Socket): { count: () => number; restore: 
 }
 
 describe('handler context', () => {
-  it('gives every handler the client info and a reply function equal to its second argument', async () => {
+  it('gives every handler the client info and a reply function equal to its second argument [SRS-002]', async () => {
     const seen: [string, boolean][] = [];
     const server = await startServer({
       handler: (_cmd, reply, ctx) => {
@@ -30,7 +31,7 @@ describe('handler context', () => {
     expect(seen).toEqual([['127.0.0.1', true]]);
   });
 
-  it('aborts the signal of a running handler on handlerTimeout with ERR_ONELINE_TIMEOUT', async () => {
+  it('aborts the signal of a running handler on handlerTimeout with ERR_ONELINE_TIMEOUT [SRS-041]', async () => {
     let ctxSeen: HandlerContext | undefined;
     const server = await startServer({
       handlerTimeout: 50,
@@ -48,7 +49,7 @@ describe('handler context', () => {
     expect(ctxSeen?.signal.reason).toMatchObject({ code: 'ERR_ONELINE_TIMEOUT' });
   });
 
-  it('aborts the signal of a running handler when its client resets, with ERR_ONELINE_CLOSED', async () => {
+  it('aborts the signal of a running handler when its client resets, with ERR_ONELINE_CLOSED [SRS-033]', async () => {
     let ctxSeen: HandlerContext | undefined;
     const server = await startServer({
       handler: (_cmd, _reply, ctx) => {
@@ -70,9 +71,9 @@ describe('handler context', () => {
   it('does not abort the signal of a handler that settled normally', async () => {
     const signals: AbortSignal[] = [];
     const server = await startServer({
-      handler: async (_cmd, _reply, ctx) => {
+      handler: (_cmd, _reply, ctx) => {
         signals.push(ctx.signal);
-        return 'ok';
+        return Promise.resolve('ok');
       },
     });
     const c = await connectRaw(server.port);
@@ -116,7 +117,7 @@ describe('commands are plain data', () => {
 
 describe('batched writes', () => {
   it('async handlers: 1,000 pipelined commands are answered in a few writes, not one per answer', async () => {
-    const server = await startServer({ handler: async () => 'ack' });
+    const server = await startServer({ handler: () => Promise.resolve('ack') });
     const c = await connectRaw(server.port);
     const writes = countServerWrites(c.socket);
     try {

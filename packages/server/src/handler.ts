@@ -148,7 +148,7 @@ export function isThenable(v: unknown): v is PromiseLike<HandlerResult> {
  */
 export function checkResult(result: HandlerResult): void {
   if (result === undefined || result === null || typeof result === 'string' || result instanceof Uint8Array) return;
-  for (const l of result as readonly Payload[]) {
+  for (const l of result) {
     if (typeof l === 'string' ? l.indexOf('\n') !== -1 : l.indexOf(0x0a) !== -1) encodeLine(l);
   }
 }

@@ -16,7 +16,7 @@ function runOriginalClient(port: number, args: string[]): Promise<{ connected: b
 }
 
 describe('driven by a client that behaves like the Python original', () => {
-  it('connects with ping/pong, gets the sample answers, disconnects, and a second run is served too', async () => {
+  it('connects with ping/pong, gets the sample answers, disconnects, and a second run is served too [SRS-013]', async () => {
     const server = await startServer();
     const first = await runOriginalClient(server.port, ['cmd01', 'cmd02', 'ping', 'héllo']);
     expect(first).toEqual({ connected: true, answers: ['ack', 'nak - unknown cmd', 'pong', 'nak - unknown cmd'] });
@@ -24,7 +24,7 @@ describe('driven by a client that behaves like the Python original', () => {
     expect(second).toEqual({ connected: true, answers: ['ack'] });
   });
 
-  it('shutdown from the original client stops the server', async () => {
+  it('shutdown from the original client stops the server [SRS-006 SRS-013]', async () => {
     const server = await startServer();
     const out = await runOriginalClient(server.port, ['--end', 'shutdown', 'cmd01']);
     expect(out.answers).toEqual(['ack']);

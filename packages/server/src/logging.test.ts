@@ -3,7 +3,7 @@ import { cleanup, connectRaw, startServer } from './test-support/harness.js';
 afterEach(cleanup);
 
 describe('OnelineServer logging', () => {
-  it('is silent by default', async () => {
+  it('is silent by default [SRS-042]', async () => {
     const spy = jest.spyOn(console, 'error').mockImplementation(() => undefined);
     try {
       const server = await startServer();
@@ -16,7 +16,7 @@ describe('OnelineServer logging', () => {
     }
   });
 
-  it('verbose: true logs readable lines to stderr through console', async () => {
+  it('verbose: true logs readable lines to stderr through console [SRS-042]', async () => {
     const lines: string[] = [];
     const spy = jest.spyOn(console, 'error').mockImplementation((s: string) => void lines.push(s));
     try {
@@ -33,14 +33,14 @@ describe('OnelineServer logging', () => {
     }
   });
 
-  it('passes (fields, message) to a pino-shaped logger', async () => {
+  it('passes (fields, message) to a pino-shaped logger [SRS-042]', async () => {
     const calls: [Record<string, unknown>, string][] = [];
     const logger = { info: (f: Record<string, unknown>, m: string) => void calls.push([f, m]) };
     const server = await startServer({ logger });
     expect(calls[0]).toEqual([{ host: '127.0.0.1', port: server.port, tls: false }, 'listening']);
   });
 
-  it('rate-limits busy logs: at most 10 a second, then one summary line with the suppressed count', async () => {
+  it('rate-limits busy logs: at most 10 a second, then one summary line with the suppressed count [SRS-042]', async () => {
     const warns: [Record<string, unknown>, string][] = [];
     const logger = { warn: (f: Record<string, unknown>, m: string) => void warns.push([f, m]) };
     const server = await startServer({ logger });

@@ -54,9 +54,9 @@ export function checkServerOptions(options: unknown): void {
     throw new OnelineError('ERR_ONELINE_INVALID_OPTION', 'give either path or host/port, not both');
   }
   if (o.path === '') throw new OnelineError('ERR_ONELINE_INVALID_OPTION', 'path must not be empty');
-  const mode = o.mode;
-  if (mode !== undefined && (!Number.isInteger(mode) || (mode as number) < 0 || (mode as number) > 0o777)) {
-    throw new OnelineError('ERR_ONELINE_INVALID_OPTION', `mode must be a file mode 0..0o777, got ${String(mode)}`);
+  const mode = o.mode as number | undefined; // a number: the loop above checked every kind
+  if (mode !== undefined && (!Number.isInteger(mode) || mode < 0 || mode > 0o777)) {
+    throw new OnelineError('ERR_ONELINE_INVALID_OPTION', `mode must be a file mode 0..0o777, got ${mode}`);
   }
 }
 

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { mkdtempSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import net from 'node:net';
@@ -18,7 +19,7 @@ afterEach(async () => {
 const unixOnly = process.platform === 'win32' ? describe.skip : describe;
 
 unixOnly('OnelineServer on a Unix domain socket (path)', () => {
-  it('serves ping and commands over a socket file, reports the path, no TCP port', async () => {
+  it('serves ping and commands over a socket file, reports the path, no TCP port [SRS-037]', async () => {
     const path = join(dir, 'control.sock');
     const server = await startServer({ path });
     expect(server.path).toBe(path);
@@ -29,7 +30,7 @@ unixOnly('OnelineServer on a Unix domain socket (path)', () => {
     expect(await c.waitLines(2)).toEqual(['pong', 'ack']);
   });
 
-  it('creates the socket file owner-only by default; `mode` widens it', async () => {
+  it('creates the socket file owner-only by default; `mode` widens it [SRS-037]', async () => {
     const a = join(dir, 'a.sock');
     const b = join(dir, 'b.sock');
     await startServer({ path: a });
@@ -38,7 +39,7 @@ unixOnly('OnelineServer on a Unix domain socket (path)', () => {
     expect(statSync(b).mode & 0o777).toBe(0o660);
   });
 
-  it('one client at a time: a second connection is turned away without data, the first keeps working', async () => {
+  it('one client at a time: a second connection is turned away without data, the first keeps working [SRS-007]', async () => {
     const path = join(dir, 'control.sock');
     await startServer({ path });
     const first = await connectRaw(path);
@@ -51,7 +52,7 @@ unixOnly('OnelineServer on a Unix domain socket (path)', () => {
     expect(await first.waitLines(2)).toEqual(['pong', 'ack']);
   });
 
-  it('shutdown stops the server and removes the socket file', async () => {
+  it('shutdown stops the server and removes the socket file [SRS-037]', async () => {
     const path = join(dir, 'control.sock');
     const server = await startServer({ path });
     const c = await connectRaw(path);
@@ -60,7 +61,7 @@ unixOnly('OnelineServer on a Unix domain socket (path)', () => {
     expect(existsSync(path)).toBe(false);
   });
 
-  it('refuses a path held by a live server with ERR_ONELINE_ADDRESS_IN_USE, and leaves it working', async () => {
+  it('refuses a path held by a live server with ERR_ONELINE_ADDRESS_IN_USE, and leaves it working [SRS-037]', async () => {
     const path = join(dir, 'control.sock');
     const live = await startServer({ path });
     const second = new OnelineServer({ handler: () => 'x', path });
@@ -72,7 +73,7 @@ unixOnly('OnelineServer on a Unix domain socket (path)', () => {
     expect(await c.waitLines(1)).toEqual(['ack']);
   });
 
-  it('replaces a stale socket file left by a server that died', async () => {
+  it('replaces a stale socket file left by a server that died [SRS-037]', async () => {
     const path = join(dir, 'control.sock');
     // A socket file whose server is gone: a process that listened there is killed (no cleanup).
     const child = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(path)})`], { stdio: 'ignore' });
@@ -88,7 +89,7 @@ unixOnly('OnelineServer on a Unix domain socket (path)', () => {
     expect(await c.waitLines(1)).toEqual(['pong']);
   });
 
-  it('refuses a path that exists and is not a socket with ERR_ONELINE_LISTEN_FAILED, without touching it', async () => {
+  it('refuses a path that exists and is not a socket with ERR_ONELINE_LISTEN_FAILED, without touching it [SRS-037]', async () => {
     const path = join(dir, 'not-a-socket');
     writeFileSync(path, 'precious');
     const server = new OnelineServer({ handler: () => 'x', path });
@@ -105,7 +106,7 @@ describe('OnelineServer options', () => {
     [{ stripCR: 'yes' }, /option 'stripCR' must be a boolean/],
     [{ path: '/tmp/x', port: 5 }, /either path or host\/port/],
     [{ mode: 0o1777 }, /mode must be a file mode/],
-  ])('rejects %j with ERR_ONELINE_INVALID_OPTION', (extra, message) => {
+  ])('rejects %j with ERR_ONELINE_INVALID_OPTION [SRS-045]', (extra, message) => {
     expect(() => new OnelineServer({ handler: () => 'x', ...(extra as object) })).toThrow(
       expect.objectContaining({ code: 'ERR_ONELINE_INVALID_OPTION', message: expect.stringMatching(message) }),
     );
@@ -113,7 +114,7 @@ describe('OnelineServer options', () => {
 });
 
 describe('closing', () => {
-  it('await using closes the server at the end of the scope', async () => {
+  it('await using closes the server at the end of the scope [SRS-049]', async () => {
     let port = 0;
     {
       await using server = new OnelineServer({ handler: () => 'x' });
@@ -130,7 +131,7 @@ describe('closing', () => {
     expect(refused).toBe('ECONNREFUSED');
   });
 
-  it('close({ force: true }) does not wait for a handler or a client that reads nothing', async () => {
+  it('close({ force: true }) does not wait for a handler or a client that reads nothing [SRS-049]', async () => {
     let signal: AbortSignal | undefined;
     const server = await startServer({
       closeGrace: 60_000,

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import net from 'node:net';
 import { OnelineServer } from './server.js';
 import { cleanup, connectRaw, startServer, waitFor, withTimeout } from './test-support/harness.js';
@@ -6,14 +7,14 @@ import type { Command, OnelineError } from '@socket-oneline/protocol';
 afterEach(cleanup);
 
 describe('OnelineServer basics', () => {
-  it('listens on 127.0.0.1 with a free port by default and reports running', async () => {
+  it('listens on 127.0.0.1 with a free port by default and reports running [SRS-001]', async () => {
     const server = await startServer();
     expect(server.running).toBe(true);
     expect(server.address?.address).toBe('127.0.0.1');
     expect(server.port).toBeGreaterThan(0);
   });
 
-  it('answers ping with pong and passes other commands to the handler', async () => {
+  it('answers ping with pong and passes other commands to the handler [SRS-003 SRS-004]', async () => {
     const seen: string[] = [];
     const server = await startServer({
       handler: (cmd) => {
@@ -27,7 +28,7 @@ describe('OnelineServer basics', () => {
     expect(seen).toEqual(['cmd01', 'foo']);
   });
 
-  it('lets a handler answer zero, one or several lines, by return value or reply()', async () => {
+  it('lets a handler answer zero, one or several lines, by return value or reply() [SRS-002]', async () => {
     const server = await startServer({
       handler: (cmd, reply) => {
         if (cmd.text === 'none') return undefined;
@@ -41,7 +42,7 @@ describe('OnelineServer basics', () => {
     expect(await c.waitLines(6)).toEqual(['a', 'b', 'c', 'first', 'second', 'pong']);
   });
 
-  it('server.send() answers the current client, as the original send() did', async () => {
+  it('server.send() answers the current client, as the original send() did [SRS-002]', async () => {
     const holder: { server?: OnelineServer } = {};
     const server = await startServer({
       handler: () => {
@@ -59,7 +60,7 @@ describe('OnelineServer basics', () => {
     expect(() => server.send('x')).toThrow(expect.objectContaining({ code: 'ERR_ONELINE_NOT_CONNECTED' }));
   });
 
-  it('refuses a response containing LF with ERR_ONELINE_LF_IN_PAYLOAD and keeps serving', async () => {
+  it('refuses a response containing LF with ERR_ONELINE_LF_IN_PAYLOAD and keeps serving [SRS-011]', async () => {
     const errors: OnelineError[] = [];
     const server = await startServer({ handler: (cmd) => (cmd.text === 'bad' ? 'a\nb' : 'ok') });
     server.on('error', (e) => errors.push(e));
@@ -70,14 +71,14 @@ describe('OnelineServer basics', () => {
     expect(errors[0]?.message).toMatch(/handler result refused/);
   });
 
-  it('rejects a handler that is not a function with ERR_ONELINE_INVALID_OPTION', () => {
+  it('rejects a handler that is not a function with ERR_ONELINE_INVALID_OPTION [SRS-045]', () => {
     expect(() => new OnelineServer({} as never)).toThrow(expect.objectContaining({ code: 'ERR_ONELINE_INVALID_OPTION' }));
     expect(() => new OnelineServer({ handler: () => undefined, idleTimeout: -1 })).toThrow(
       expect.objectContaining({ code: 'ERR_ONELINE_INVALID_OPTION', message: expect.stringContaining('idleTimeout') }),
     );
   });
 
-  it('emits connect, command and disconnect (with reason) events', async () => {
+  it('emits connect, command and disconnect (with reason) events [SRS-051]', async () => {
     const events: string[] = [];
     const server = await startServer();
     server.on('connect', (info) => events.push(`connect ${info.remoteAddress}`));
@@ -92,8 +93,8 @@ describe('OnelineServer basics', () => {
 });
 
 describe('OnelineServer connection lifecycle', () => {
-  it('disconnect flushes responses already produced, closes, and frees the slot for the next client', async () => {
-    const server = await startServer({ handler: async (cmd) => `done ${cmd.text}` });
+  it('disconnect flushes responses already produced, closes, and frees the slot for the next client [SRS-005]', async () => {
+    const server = await startServer({ handler: (cmd) => Promise.resolve(`done ${cmd.text}`) });
     const c1 = await connectRaw(server.port);
     c1.send('a\nb\ndisconnect\nlost\n');
     await c1.waitClosed();
@@ -104,7 +105,7 @@ describe('OnelineServer connection lifecycle', () => {
     expect(await c2.waitLines(1)).toEqual(['pong']);
   });
 
-  it('shutdown flushes, closes, stops listening and releases the port', async () => {
+  it('shutdown flushes, closes, stops listening and releases the port [SRS-006]', async () => {
     const server = await startServer();
     const port = server.port;
     const c = await connectRaw(port);
@@ -122,7 +123,7 @@ describe('OnelineServer connection lifecycle', () => {
     await new Promise<void>((r) => probe.close(() => r()));
   });
 
-  it('frees the slot when the client closes abruptly mid-line, and serves the next client at once', async () => {
+  it('frees the slot when the client closes abruptly mid-line, and serves the next client at once [SRS-033]', async () => {
     const commands: string[] = [];
     const server = await startServer({ handler: (cmd) => void commands.push(cmd.text) });
     const c1 = await connectRaw(server.port);
@@ -138,7 +139,7 @@ describe('OnelineServer connection lifecycle', () => {
     expect(commands).toEqual(['cmd01']); // the unterminated tail never became a command
   });
 
-  it('frees the slot when the client resets the connection (RST)', async () => {
+  it('frees the slot when the client resets the connection (RST) [SRS-033]', async () => {
     const reasons: string[] = [];
     const server = await startServer();
     server.on('disconnect', (_i, r) => reasons.push(r));
@@ -153,7 +154,7 @@ describe('OnelineServer connection lifecycle', () => {
     expect(await c2.waitLines(1)).toEqual(['pong']);
   });
 
-  it('turns a second client away at once without data while the first keeps working', async () => {
+  it('turns a second client away at once without data while the first keeps working [SRS-007]', async () => {
     const busy: number[] = [];
     const server = await startServer();
     server.on('busy', (who) => busy.push(who.remotePort));
@@ -170,7 +171,7 @@ describe('OnelineServer connection lifecycle', () => {
     expect(await c1.waitLines(2)).toEqual(['pong', 'ack']);
   });
 
-  it('half-close: a client that sends ping then ends its side still gets pong', async () => {
+  it('half-close: a client that sends ping then ends its side still gets pong [SRS-029]', async () => {
     const server = await startServer();
     const c = await connectRaw(server.port);
     c.socket.end('ping\n');
@@ -178,7 +179,7 @@ describe('OnelineServer connection lifecycle', () => {
     expect(c.lines).toEqual(['pong']);
   });
 
-  it('half-close with an async handler: answers everything sent before the end', async () => {
+  it('half-close with an async handler: answers everything sent before the end [SRS-029]', async () => {
     const server = await startServer({ handler: (cmd) => new Promise((r) => setTimeout(() => r(`re ${cmd.text}`), 5)) });
     const c = await connectRaw(server.port);
     c.socket.end('a\nb\nping\n');
@@ -186,7 +187,7 @@ describe('OnelineServer connection lifecycle', () => {
     expect(c.lines).toEqual(['re a', 're b', 'pong']);
   });
 
-  it('idle timeout drops a silent client and frees the slot', async () => {
+  it('idle timeout drops a silent client and frees the slot [SRS-040]', async () => {
     const reasons: string[] = [];
     const server = await startServer({ idleTimeout: 100 });
     server.on('disconnect', (_i, r) => reasons.push(r));
@@ -198,7 +199,7 @@ describe('OnelineServer connection lifecycle', () => {
     expect(server.hasClient).toBe(false);
   });
 
-  it('has no idle timeout by default', async () => {
+  it('has no idle timeout by default [SRS-040]', async () => {
     const server = await startServer();
     const c = await connectRaw(server.port);
     await new Promise((r) => setTimeout(r, 150));
@@ -206,7 +207,7 @@ describe('OnelineServer connection lifecycle', () => {
     expect(await c.waitLines(1)).toEqual(['pong']);
   });
 
-  it('close() with a client connected closes it cleanly and resolves', async () => {
+  it('close() with a client connected closes it cleanly and resolves [SRS-049]', async () => {
     const server = await startServer();
     const c = await connectRaw(server.port);
     c.send('ping\n');
@@ -217,7 +218,7 @@ describe('OnelineServer connection lifecycle', () => {
     expect(server.running).toBe(false);
   });
 
-  it('listening on a port in use rejects with ERR_ONELINE_ADDRESS_IN_USE and leaves nothing open', async () => {
+  it('listening on a port in use rejects with ERR_ONELINE_ADDRESS_IN_USE and leaves nothing open [SRS-050]', async () => {
     const first = await startServer();
     const second = new OnelineServer({ handler: () => 'x', port: first.port });
     await expect(second.listen()).rejects.toMatchObject({
@@ -228,14 +229,14 @@ describe('OnelineServer connection lifecycle', () => {
     await withTimeout(second.closed, 1000, 'second.closed');
   });
 
-  it('listen() twice rejects with ERR_ONELINE_SERVER_STATE', async () => {
+  it('listen() twice rejects with ERR_ONELINE_SERVER_STATE [SRS-050]', async () => {
     const server = await startServer();
     await expect(server.listen()).rejects.toMatchObject({ code: 'ERR_ONELINE_SERVER_STATE' });
   });
 });
 
 describe('OnelineServer commands and ordering', () => {
-  it('answers pipelined commands in order with an async handler of random delays', async () => {
+  it('answers pipelined commands in order with an async handler of random delays [SRS-022]', async () => {
     let active = 0;
     let maxActive = 0;
     const server = await startServer({
@@ -255,7 +256,7 @@ describe('OnelineServer commands and ordering', () => {
     expect(maxActive).toBe(1);
   });
 
-  it('delivers an overlong line flagged too-long and keeps the connection usable', async () => {
+  it('delivers an overlong line flagged too-long and keeps the connection usable [SRS-026]', async () => {
     const seen: Command[] = [];
     const server = await startServer({
       maxLineLength: 16,
@@ -270,7 +271,7 @@ describe('OnelineServer commands and ordering', () => {
     expect(seen[0]?.text).toBe('');
   });
 
-  it('decodes multi-byte UTF-8 whole and flags invalid UTF-8 with the raw bytes', async () => {
+  it('decodes multi-byte UTF-8 whole and flags invalid UTF-8 with the raw bytes [SRS-010]', async () => {
     const seen: { text: string; hex: string; invalid: boolean; reason: string | undefined }[] = [];
     const server = await startServer({
       handler: (cmd) => {
@@ -287,7 +288,7 @@ describe('OnelineServer commands and ordering', () => {
     ]);
   });
 
-  it('accepts CR LF input: ping and commands work, the CR is stripped', async () => {
+  it('accepts CR LF input: ping and commands work, the CR is stripped [SRS-012]', async () => {
     const seen: string[] = [];
     const server = await startServer({ handler: (cmd) => (seen.push(cmd.text), 'ok') });
     const c = await connectRaw(server.port);
@@ -296,7 +297,7 @@ describe('OnelineServer commands and ordering', () => {
     expect(seen).toEqual(['cmd01']);
   });
 
-  it('keeps the CR when stripCR is false', async () => {
+  it('keeps the CR when stripCR is false [SRS-012]', async () => {
     const seen: string[] = [];
     const server = await startServer({ stripCR: false, handler: (cmd) => (seen.push(cmd.text), 'ok') });
     const c = await connectRaw(server.port);
@@ -305,7 +306,7 @@ describe('OnelineServer commands and ordering', () => {
     expect(seen).toEqual(['x\r']);
   });
 
-  it('survives a handler that throws: error reported, next command served', async () => {
+  it('survives a handler that throws: error reported, next command served [SRS-041]', async () => {
     const errors: OnelineError[] = [];
     const server = await startServer({
       handler: (cmd) => {
@@ -321,12 +322,12 @@ describe('OnelineServer commands and ordering', () => {
     expect(errors[0]).toMatchObject({ code: 'ERR_ONELINE_HANDLER_FAILED', message: 'command handler threw: kaboom' });
   });
 
-  it('survives a handler that rejects: error reported, next command served', async () => {
+  it('survives a handler that rejects: error reported, next command served [SRS-041]', async () => {
     const errors: OnelineError[] = [];
     const server = await startServer({
-      handler: async (cmd) => {
-        if (cmd.text === 'boom') throw new Error('async kaboom');
-        return 'ok';
+      handler: (cmd) => {
+        if (cmd.text === 'boom') return Promise.reject(new Error('async kaboom'));
+        return Promise.resolve('ok');
       },
     });
     server.on('error', (e) => errors.push(e));
@@ -336,7 +337,7 @@ describe('OnelineServer commands and ordering', () => {
     expect(errors[0]).toMatchObject({ code: 'ERR_ONELINE_HANDLER_FAILED', message: 'command handler rejected: async kaboom' });
   });
 
-  it('survives a throwing handler with no error listener (logged, not thrown)', async () => {
+  it('survives a throwing handler with no error listener (logged, not thrown) [SRS-041]', async () => {
     const logged: string[] = [];
     const server = await startServer({
       logger: { error: (_f, m) => logged.push(m) },
@@ -351,7 +352,7 @@ describe('OnelineServer commands and ordering', () => {
     expect(logged).toEqual(['command handler threw: x']);
   });
 
-  it('handlerTimeout gives up on a handler that never resolves and serves the next command', async () => {
+  it('handlerTimeout gives up on a handler that never resolves and serves the next command [SRS-041]', async () => {
     const errors: OnelineError[] = [];
     const server = await startServer({
       handlerTimeout: 50,
@@ -366,7 +367,7 @@ describe('OnelineServer commands and ordering', () => {
 });
 
 describe('OnelineServer backpressure', () => {
-  it('stops reading from a client that sends but never reads, then answers everything in order', async () => {
+  it('stops reading from a client that sends but never reads, then answers everything in order [SRS-030]', async () => {
     let handled = 0;
     const server = await startServer({ writeHighWaterMark: 16 * 1024, handler: () => (handled++, 'ack-with-some-padding-to-fill-buffers') });
     const c = await connectRaw(server.port);

@@ -320,7 +320,6 @@ export class OnelineServer extends EventEmitter<OnelineServerEvents> {
   }
 
   #makeHost(options: OnelineServerOptions): ConnectionHost {
-    const server = this;
     return {
       handler: options.handler,
       idleTimeout: validateMs('idleTimeout', options.idleTimeout ?? 0),
@@ -330,18 +329,18 @@ export class OnelineServer extends EventEmitter<OnelineServerEvents> {
       firstCommandTimeout: validateMs('firstCommandTimeout', options.firstCommandTimeout ?? 10_000),
       keepAliveDelay: validateMs('keepAliveDelay', options.keepAliveDelay ?? 15_000),
       log: this.log,
-      report: (err) => server.#report(err),
+      report: (err) => this.#report(err),
       command: (command, client) => {
-        if (serverChannels.command.hasSubscribers) serverChannels.command.publish({ server, client, command });
-        if (server.#commandListeners > 0) server.emit('command', command, client);
+        if (serverChannels.command.hasSubscribers) serverChannels.command.publish({ server: this, client, command });
+        if (this.#commandListeners > 0) this.emit('command', command, client);
       },
-      released: (conn, reason) => server.#released(conn, reason),
+      released: (conn, reason) => this.#released(conn, reason),
       gone: (conn) => {
-        server.#connections.delete(conn);
-        server.#released(conn, 'reset');
-        server.#maybeStopped();
+        this.#connections.delete(conn);
+        this.#released(conn, 'reset');
+        this.#maybeStopped();
       },
-      shutdown: () => server.#stop('shutdown'),
+      shutdown: () => this.#stop('shutdown'),
     };
   }
 

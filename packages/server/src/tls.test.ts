@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import type { OnelineError } from '@socket-oneline/protocol';
 import { makeCerts, type TestCerts } from '@socket-oneline/testkit/certs';
 import { cleanup, connectRaw, connectRawTls, startServer, waitFor } from './test-support/harness.js';
@@ -10,14 +11,14 @@ afterAll(() => certs.remove());
 afterEach(cleanup);
 
 describe('OnelineServer over TLS', () => {
-  it('serves a TLS client that trusts the server certificate', async () => {
+  it('serves a TLS client that trusts the server certificate [SRS-035]', async () => {
     const server = await startServer({ tls: { key: certs.serverKey, cert: certs.serverCert } });
     const c = await connectRawTls(server.port, { ca: certs.ca });
     c.send('ping\ncmd01\n');
     expect(await c.waitLines(2)).toEqual(['pong', 'ack']);
   });
 
-  it('a client with the wrong CA refuses the server, and the server keeps serving good clients', async () => {
+  it('a client with the wrong CA refuses the server, and the server keeps serving good clients [SRS-035]', async () => {
     const errors: OnelineError[] = [];
     const server = await startServer({ tls: { key: certs.serverKey, cert: certs.serverCert } });
     server.on('error', (e) => errors.push(e));
@@ -30,7 +31,7 @@ describe('OnelineServer over TLS', () => {
     expect(await good.waitLines(1)).toEqual(['pong']);
   });
 
-  it('mutual TLS: serves a client with a certificate from the trusted CA', async () => {
+  it('mutual TLS: serves a client with a certificate from the trusted CA [SRS-035]', async () => {
     const server = await startServer({
       tls: { key: certs.serverKey, cert: certs.serverCert, ca: certs.ca, requestCert: true },
     });
@@ -39,7 +40,7 @@ describe('OnelineServer over TLS', () => {
     expect(await c.waitLines(1)).toEqual(['pong']);
   });
 
-  it('mutual TLS: refuses clients without a certificate or with a stranger one, then serves a good one', async () => {
+  it('mutual TLS: refuses clients without a certificate or with a stranger one, then serves a good one [SRS-035]', async () => {
     const errors: OnelineError[] = [];
     const server = await startServer({
       tls: { key: certs.serverKey, cert: certs.serverCert, ca: certs.ca, requestCert: true },
@@ -65,7 +66,7 @@ describe('OnelineServer over TLS', () => {
     expect(await good.waitLines(1)).toEqual(['pong']);
   });
 
-  it('plain TCP to a TLS port gets no command served, and the server keeps serving', async () => {
+  it('plain TCP to a TLS port gets no command served, and the server keeps serving [SRS-036]', async () => {
     const commands: string[] = [];
     const server = await startServer({
       tls: { key: certs.serverKey, cert: certs.serverCert },
@@ -83,7 +84,7 @@ describe('OnelineServer over TLS', () => {
     expect(commands).toEqual([]);
   });
 
-  it('turns away a second TLS client while the first is served', async () => {
+  it('turns away a second TLS client while the first is served [SRS-007]', async () => {
     const server = await startServer({ tls: { key: certs.serverKey, cert: certs.serverCert } });
     const first = await connectRawTls(server.port, { ca: certs.ca });
     first.send('ping\n');

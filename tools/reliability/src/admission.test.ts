@@ -53,7 +53,7 @@ async function rtts(sock: net.Socket, count: number): Promise<number[]> {
 }
 
 describe('admission: turned-away connections', () => {
-  it('a storm of 2,000 rejected peers that each send a byte every 200 ms: server fds stay bounded and the served client keeps being served', async () => {
+  it('a storm of 2,000 rejected peers that each send a byte every 200 ms: server fds stay bounded and the served client keeps being served [SRS-038]', async () => {
     const server = await startServerProcess({ firstCommandTimeout: 0 });
     const base = await server.stats();
     const served = await connect(server.port);
@@ -86,7 +86,7 @@ describe('admission: turned-away connections', () => {
 });
 
 describe('admission: the single slot', () => {
-  it('a silent connect is dropped after firstCommandTimeout, so a legitimate client gets in', async () => {
+  it('a silent connect is dropped after firstCommandTimeout, so a legitimate client gets in [SRS-039]', async () => {
     const server = new OnelineServer({ handler: () => 'ack', firstCommandTimeout: 300 });
     onCleanup(() => server.close());
     const { port } = await server.listen();
@@ -104,7 +104,7 @@ describe('admission: the single slot', () => {
     expect(reasons[0]).toBe('first-command-timeout');
   });
 
-  it('a peer dribbling one byte every 100 ms without ever finishing a line is dropped after firstCommandTimeout', async () => {
+  it('a peer dribbling one byte every 100 ms without ever finishing a line is dropped after firstCommandTimeout [SRS-039]', async () => {
     const server = new OnelineServer({ handler: () => 'ack', firstCommandTimeout: 300 });
     onCleanup(() => server.close());
     const { port } = await server.listen();
@@ -119,7 +119,7 @@ describe('admission: the single slot', () => {
     expect((await c.request('cmd01'))[0]?.text).toBe('ack');
   });
 
-  it('the first command in time keeps the connection: firstCommandTimeout only guards the start', async () => {
+  it('the first command in time keeps the connection: firstCommandTimeout only guards the start [SRS-039]', async () => {
     const server = new OnelineServer({ handler: () => 'ack', firstCommandTimeout: 200 });
     onCleanup(() => server.close());
     const { port } = await server.listen();
@@ -142,7 +142,7 @@ describe('admission: TLS handshakes', () => {
   // As strings: the options travel to the server process as JSON.
   const tlsOptions = () => ({ key: certs.serverKey.toString(), cert: certs.serverCert.toString() });
 
-  it('300 silent TCP connects to a TLS port: at most maxPendingHandshakes are pending, the rest turned away before TLS work; a reset frees a pending one at once', async () => {
+  it('300 silent TCP connects to a TLS port: at most maxPendingHandshakes are pending, the rest turned away before TLS work; a reset frees a pending one at once [SRS-038]', async () => {
     const server = await startServerProcess({ tls: tlsOptions(), maxPendingHandshakes: 16 });
     const base = await server.stats();
     const sockets = await openMany(server.port, 300);
@@ -159,7 +159,7 @@ describe('admission: TLS handshakes', () => {
     expect((await good.request('cmd01'))[0]?.text).toBe('ack');
   }, 60_000);
 
-  it('2,000 connects to a TLS port that half-close before sending a byte: freed at once, not at the handshake deadline', async () => {
+  it('2,000 connects to a TLS port that half-close before sending a byte: freed at once, not at the handshake deadline [SRS-038]', async () => {
     const server = await startServerProcess({ tls: tlsOptions() });
     const base = await server.stats();
     let peak = 0;
@@ -177,7 +177,7 @@ describe('admission: TLS handshakes', () => {
     expect(peak - base.fds).toBeLessThan(200);
   }, 60_000);
 
-  it('3,000 handshakes reset midway: heap after GC returns to the baseline, no fd left', async () => {
+  it('3,000 handshakes reset midway: heap after GC returns to the baseline, no fd left [SRS-038]', async () => {
     const server = await startServerProcess({ tls: tlsOptions() });
     const base = await server.stats();
     const heap0 = await server.heap();

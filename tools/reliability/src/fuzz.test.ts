@@ -26,7 +26,7 @@ function expected(bytes: Buffer): string {
 }
 
 describe('fuzz: random command streams cut at random points', () => {
-  it('the server never crashes, answers every command in order, and accepts the next client', async () => {
+  it('the server never crashes, answers every command in order, and accepts the next client [SRS-047]', async () => {
     const errors: unknown[] = [];
     const server = new OnelineServer({
       handler: (cmd) => (cmd.invalid ? 'invalid' : `re ${cmd.text}`),

@@ -3,6 +3,7 @@
  * real server over loopback. Servers whose memory, CPU or file descriptors
  * are measured run in their own process; the rest run in-process.
  */
+import { expect } from '@jest/globals';
 import net from 'node:net';
 import { OnelineClient, type OnelineError } from '@socket-oneline/client';
 import { OnelineServer, type Command } from '@socket-oneline/server';
@@ -58,7 +59,7 @@ async function nextClientServedAfter(port: number, leave: () => void): Promise<n
 }
 
 describe('fault matrix: clients that leave badly', () => {
-  it('client closes abruptly mid-line: slot freed, next client served (latency reported), server CPU idle afterwards', async () => {
+  it('client closes abruptly mid-line: slot freed, next client served (latency reported), server CPU idle afterwards [SRS-033]', async () => {
     const server = await startServerProcess();
     const c = await connect(server.port);
     c.socket.write('cmd01\nhalf a line with no LF');
@@ -72,7 +73,7 @@ describe('fault matrix: clients that leave badly', () => {
     expect(stats.hasClient).toBe(false);
   });
 
-  it('connection reset (RST) by the client: slot freed, next client served (latency reported), server CPU idle afterwards', async () => {
+  it('connection reset (RST) by the client: slot freed, next client served (latency reported), server CPU idle afterwards [SRS-033]', async () => {
     const server = await startServerProcess();
     const c = await connect(server.port);
     c.socket.write('cmd01\n');
@@ -82,7 +83,7 @@ describe('fault matrix: clients that leave badly', () => {
     expect((await server.stats()).hasClient).toBe(false);
   });
 
-  it('second client while one is served: the second fails fast with ERR_ONELINE_BUSY, the first is unaffected', async () => {
+  it('second client while one is served: the second fails fast with ERR_ONELINE_BUSY, the first is unaffected [SRS-007]', async () => {
     const { port } = await inProcessServer();
     const first = client({ port });
     await first.connect();
@@ -109,7 +110,7 @@ describe('fault matrix: floods and pressure', () => {
   // memory than 20/22), so the bound is relative: a bare node:net server that
   // reads and discards the same 1 GiB, on the same runtime, in this test. A
   // server that buffered the line would grow by about 1 GiB, not by megabytes.
-  it('1 GiB sent without a LF: RSS grows at most 24 MB more than a bare node:net server reading the same bytes, heap after GC flat, exactly one overflow delivered, connection usable, next client served', async () => {
+  it('1 GiB sent without a LF: RSS grows at most 24 MB more than a bare node:net server reading the same bytes, heap after GC flat, exactly one overflow delivered, connection usable, next client served [SRS-026]', async () => {
     const floor = await startServerProcess({ floor: true });
     const floorBefore = (await floor.stats()).rss;
     const f = await floodWithoutLf(floor.port);
@@ -139,7 +140,7 @@ describe('fault matrix: floods and pressure', () => {
     expect(await next.waitLines(1)).toEqual(['pong']);
   }, 180000);
 
-  it('1 M pipelined commands while the client never reads: server RSS bounded (it pauses reading); then every response arrives in order', async () => {
+  it('1 M pipelined commands while the client never reads: server RSS bounded (it pauses reading); then every response arrives in order [SRS-030]', async () => {
     const server = await startServerProcess();
     const before = (await server.stats()).rss;
     const c = await connect(server.port);
@@ -181,7 +182,7 @@ describe('fault matrix: floods and pressure', () => {
     expect(wrong).toBe(0);
   }, 120000);
 
-  it('slowloris, 1 byte every 200 ms, with an idle timeout: the slot is freed', async () => {
+  it('slowloris, 1 byte every 200 ms, with an idle timeout: the slot is freed [SRS-040]', async () => {
     const { server, port } = await inProcessServer({ idleTimeout: 300 });
     const reasons: string[] = [];
     server.on('disconnect', (_c, r) => reasons.push(r));
@@ -216,7 +217,7 @@ describe('fault matrix: floods and pressure', () => {
 });
 
 describe('fault matrix: bad input', () => {
-  it('random bytes, NUL bytes, invalid and multi-byte UTF-8, CR LF and empty lines are each delivered as specified; the server never throws', async () => {
+  it('random bytes, NUL bytes, invalid and multi-byte UTF-8, CR LF and empty lines are each delivered as specified; the server never throws [SRS-047]', async () => {
     const seen: Pick<Command, 'text' | 'invalid' | 'reason'>[] = [];
     const errors: unknown[] = [];
     const { server, port } = await inProcessServer({
@@ -256,7 +257,7 @@ describe('fault matrix: bad input', () => {
     expect(errors).toEqual([]);
   });
 
-  it('handler throws, rejects or never resolves (handlerTimeout): the server survives, the error is reported, the next command is served', async () => {
+  it('handler throws, rejects or never resolves (handlerTimeout): the server survives, the error is reported, the next command is served [SRS-041]', async () => {
     const errors: OnelineError[] = [];
     const { server, port } = await inProcessServer({
       handlerTimeout: 100,
@@ -280,8 +281,8 @@ describe('fault matrix: bad input', () => {
 });
 
 describe('fault matrix: ending', () => {
-  it('shutdown mid-pipeline: every response already produced reaches the client before the close; the port is released', async () => {
-    const { server, port } = await inProcessServer({ handler: async (cmd) => `re ${cmd.text}` });
+  it('shutdown mid-pipeline: every response already produced reaches the client before the close; the port is released [SRS-032]', async () => {
+    const { server, port } = await inProcessServer({ handler: (cmd) => Promise.resolve(`re ${cmd.text}`) });
     const c = await connect(port);
     const before = Array.from({ length: 500 }, (_, i) => `c${i}`);
     c.socket.write(`${before.join('\n')}\nshutdown\nafter1\nafter2\n`);
@@ -296,7 +297,7 @@ describe('fault matrix: ending', () => {
     await new Promise<void>((r) => probe.close(() => r()));
   });
 
-  it('server.close() with a client connected: the client sees a clean close and no handle is left open', async () => {
+  it('server.close() with a client connected: the client sees a clean close and no handle is left open [SRS-049]', async () => {
     const tcpHandles = () => process.getActiveResourcesInfo().filter((r) => r.startsWith('TCP')).length;
     // Sockets of earlier tests may still be closing: start from none.
     await until(() => tcpHandles() === 0, 3000, 'earlier TCP handles to close');
@@ -319,7 +320,7 @@ describe('fault matrix: ending', () => {
   // lives there) and in file descriptors; RSS after churn differs by runtime
   // (Node 24/26 keep more freed memory), so RSS is compared with the server's
   // own growth over the first 5,000 cycles: a leak keeps growing, warm-up does not.
-  it('10,000 connect → ping → disconnect cycles: no file-descriptor leak, heap after GC flat, RSS growth levels off', async () => {
+  it('10,000 connect → ping → disconnect cycles: no file-descriptor leak, heap after GC flat, RSS growth levels off [SRS-048]', async () => {
     const server = await startServerProcess();
     const cycle = async () => {
       const c = await connect(server.port);
@@ -376,14 +377,14 @@ describe('fault matrix: TLS', () => {
     await good.disconnect();
   }
 
-  it('TLS, wrong CA: the client refuses with a clear error; the server keeps serving good clients', async () => {
+  it('TLS, wrong CA: the client refuses with a clear error; the server keeps serving good clients [SRS-035]', async () => {
     const { port } = await tlsServer(false);
     const bad = client({ port, tls: { ca: certs.otherCa } });
     await expect(bad.connect()).rejects.toMatchObject({ code: 'ERR_ONELINE_TLS', message: expect.stringMatching(/certificate/) });
     await goodClientServed(port, false);
   });
 
-  it('mutual TLS, no client certificate: refused with a clear error; the server keeps serving good clients', async () => {
+  it('mutual TLS, no client certificate: refused with a clear error; the server keeps serving good clients [SRS-035]', async () => {
     const { port, errors } = await tlsServer(true);
     const bad = client({ port, tls: { ca: certs.ca } });
     const err = (await bad.connect().catch((e: unknown) => e)) as OnelineError;
@@ -393,7 +394,7 @@ describe('fault matrix: TLS', () => {
     await goodClientServed(port, true);
   });
 
-  it('plain TCP to a TLS port: refused with a clear error; the server keeps serving good clients', async () => {
+  it('plain TCP to a TLS port: refused with a clear error; the server keeps serving good clients [SRS-036]', async () => {
     const { port, errors } = await tlsServer(false);
     const plain = client({ port, connectTimeout: 3000 });
     const err = (await plain.connect().catch((e: unknown) => e)) as OnelineError;
@@ -432,7 +433,7 @@ describe('fault matrix: the client side', () => {
   beforeAll(() => process.on('unhandledRejection', onUnhandled));
   afterAll(() => process.off('unhandledRejection', onUnhandled));
 
-  it('server dies mid-response: typed error, no hang past the timeout, no unhandled rejection', async () => {
+  it('server dies mid-response: typed error, no hang past the timeout, no unhandled rejection [SRS-052]', async () => {
     const port = await scripted((line, s) => (line === 'ping' ? s.write('pong\n') : s.end('partial 1 of 3\npart')));
     const c = client({ port, timeout: 2000 });
     await c.connect();
@@ -441,7 +442,7 @@ describe('fault matrix: the client side', () => {
     expect(unhandled).toEqual([]);
   });
 
-  it('server sends garbage: typed errors, no hang past the timeout, no unhandled rejection', async () => {
+  it('server sends garbage: typed errors, no hang past the timeout, no unhandled rejection [SRS-052]', async () => {
     const port = await scripted((line, s) => s.write(line === 'ping' ? Buffer.from([0xff, 0xfe, 0x0a]) : Buffer.from('x')));
     const c = client({ port, connectTimeout: 1000 });
     await expect(within(c.connect(), 3000, 'connect to settle')).rejects.toMatchObject({ code: 'ERR_ONELINE_HANDSHAKE_FAILED' });
@@ -453,7 +454,7 @@ describe('fault matrix: the client side', () => {
     expect(unhandled).toEqual([]);
   });
 
-  it('server never answers: typed timeout error, no hang past the timeout, no unhandled rejection', async () => {
+  it('server never answers: typed timeout error, no hang past the timeout, no unhandled rejection [SRS-052]', async () => {
     const port = await scripted((line, s) => (line === 'ping' ? s.write('pong\n') : undefined));
     const c = client({ port, timeout: 200 });
     await c.connect();

@@ -99,7 +99,7 @@ async function stalled(server: Awaited<ReturnType<typeof startServerProcess>>): 
 
 describe('server under pressure: flow control by bytes, per command', () => {
   for (const kind of ['string', 'buffer'] as const) {
-    it(`16,384 four-byte commands in one write, each answered with a 60 KB ${kind}, client reads only later: server RSS stays under 250 MB and every answer arrives, in order`, async () => {
+    it(`16,384 four-byte commands in one write, each answered with a 60 KB ${kind}, client reads only later: server RSS stays under 250 MB and every answer arrives, in order [SRS-030]`, async () => {
       const n = 16_384;
       const answerBytes = 60_000;
       const server = await startServerProcess({ answerBytes, answerKind: kind });
@@ -166,7 +166,7 @@ describe('server under pressure: nothing produced is lost to a slow reader', () 
     ['idleTimeout', { idleTimeout: 200 }, 'many\n', () => undefined],
   ];
   for (const [what, options, send, close] of cases) {
-    it(`${what} right after a 48 MB answer: a client reading at 24 MB/s gets every line before the close`, async () => {
+    it(`${what} right after a 48 MB answer: a client reading at 24 MB/s gets every line before the close [SRS-032]`, async () => {
       const { server, port } = await bigAnswerServer(options, count, lineLength);
       const sock = net.connect({ host: '127.0.0.1', port });
       onCleanup(() => sock.destroy());
@@ -227,7 +227,7 @@ describe('server under pressure: a client that leaves never holds the slot', () 
     ['half-closes (FIN)', (s) => s.end()],
   ];
   for (const [what, leave] of leaves) {
-    it(`client ${what} while its handler never settles: the slot is freed within seconds, the handler's signal is aborted`, async () => {
+    it(`client ${what} while its handler never settles: the slot is freed within seconds, the handler's signal is aborted [SRS-033]`, async () => {
       const { port, signals } = await hangingServer();
       const c = await connect(port);
       c.socket.write('hang\n');
@@ -239,7 +239,7 @@ describe('server under pressure: a client that leaves never holds the slot', () 
     }, 30_000);
   }
 
-  it("our client's disconnect() while its handler never settles: the slot is freed within seconds", async () => {
+  it("our client's disconnect() while its handler never settles: the slot is freed within seconds [SRS-033]", async () => {
     const { port, signals } = await hangingServer();
     const c = new OnelineClient({ port });
     onCleanup(() => c.destroy());
@@ -252,7 +252,7 @@ describe('server under pressure: a client that leaves never holds the slot', () 
     expect(signals[0]?.aborted).toBe(true);
   }, 30_000);
 
-  it('server.close() while a handler never settles resolves within a bounded time and aborts the handler', async () => {
+  it('server.close() while a handler never settles resolves within a bounded time and aborts the handler [SRS-049]', async () => {
     const { server, port, signals } = await hangingServer();
     const c = await connect(port);
     c.socket.write('hang\n');

@@ -73,7 +73,7 @@ export function pythonServer(): Promise<number> {
     children.add(ch);
     let out = '';
     const timer = setTimeout(() => reject(new Error('python server did not start in 10 s')), 10000);
-    ch.stdout!.on('data', (d: Buffer) => {
+    ch.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /^(\d+)\n/.exec(out);
       if (m) {
