@@ -7,7 +7,6 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ratioChart } from './chart.mjs';
-import { median } from './common.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const COMMAND = 'npx nx run bench:all';

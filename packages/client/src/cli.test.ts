@@ -172,6 +172,7 @@ describe('oneline command: zero or more lines, terminal safety, usage (issue 12)
     const safe = await cli(['-p', p, 'x']);
     expect(safe.code).toBe(0);
     expect(safe.stdout).toBe('\\x1b]0;pwned\\x07title \\x1b[2Jclear \\x0dover \\x9b31m\n');
+    // eslint-disable-next-line no-control-regex -- looking for control characters is the point
     expect(safe.stdout).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/);
     expect((await cli(['-p', p, '--raw', 'x'])).stdout).toBe(`${hostile}\n`);
   });

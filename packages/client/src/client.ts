@@ -24,7 +24,6 @@ import {
   resolveDecoderOptions,
   resolveLogger,
   type ClientAction,
-  type Logger,
   type Payload,
   type ResolvedLogger,
   type ResponseLine,

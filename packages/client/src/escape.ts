@@ -4,6 +4,7 @@
  */
 
 // C0 controls except TAB, DEL, and C1 controls (0x9B is a one-byte CSI).
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g;
 
 /**

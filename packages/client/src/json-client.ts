@@ -59,7 +59,7 @@ export class JsonClient<M extends CommandSpecs<M>> {
     const [answer] = await this.client.request(line, { ...options, lines: 1 });
     if (answer === undefined) throw new OnelineError('ERR_ONELINE_CLOSED', `no answer to '${name}'`);
     const decoded = decodeJsonAnswer(answer.text);
-    if (decoded.ok) return decoded.result as M[K]['result'];
+    if (decoded.ok) return decoded.result;
     const { code, message } = decoded.error;
     throw new OnelineError('ERR_ONELINE_REMOTE_ERROR', `${name}: ${code}: ${message}`, { remote: decoded.error });
   }

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 // Issue 12, problems 2, 4 and 5: byte and line budgets, reconnecting right
 // after the server closed, and defaults sized for real JSON documents.
 import net from 'node:net';

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 // ClientSession: places in the response stream, realignment after a request
 // gives up, per-request caps and the unread budget (issue 12).
 import { OnelineError } from './errors.js';

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import fc from 'fast-check';
 import { decodeJsonAnswer, decodeJsonCommand, encodeJsonCommand, encodeJsonError, encodeJsonResult } from './json.js';
 
@@ -13,7 +14,7 @@ describe('JSON command codec', () => {
       fc.property(fc.string(), fc.dictionary(fc.string().filter((k) => k !== 'cmd' && k !== '__proto__'), fc.jsonValue()), (name, params) => {
         const line = encodeJsonCommand(name, params);
         expect(line.includes('\n')).toBe(false);
-        expect(decodeJsonCommand(line)).toEqual({ name, params: JSON.parse(JSON.stringify(params)) });
+        expect(decodeJsonCommand(line)).toEqual({ name, params: JSON.parse(JSON.stringify(params)) as unknown });
       }),
       { numRuns: 300 },
     );
@@ -40,7 +41,7 @@ describe('JSON command codec', () => {
 
   it('refuses parameters that hold the command field, are not an object, or cannot be JSON', () => {
     expect(() => encodeJsonCommand('a', { cmd: 'b' })).toThrow(expect.objectContaining({ code: 'ERR_ONELINE_INVALID_OPTION' }));
-    expect(() => encodeJsonCommand('a', [1] as unknown as object)).toThrow(expect.objectContaining({ code: 'ERR_ONELINE_INVALID_OPTION' }));
+    expect(() => encodeJsonCommand('a', [1])).toThrow(expect.objectContaining({ code: 'ERR_ONELINE_INVALID_OPTION' }));
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
     expect(() => encodeJsonCommand('a', cyclic)).toThrow(expect.objectContaining({ code: 'ERR_ONELINE_INVALID_OPTION' }));

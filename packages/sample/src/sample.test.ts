@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { join } from 'node:path';

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import type { CommandMap, StandardSchemaV1 } from '@socket-oneline/protocol';
 import { JsonCommandError, jsonRouter } from './json-router.js';
 import { cleanup, connectRaw, startServer } from './test-support/harness.js';

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 /**
  * Admission under a hostile network (RELIABILITY.md, "Admission, TLS and
  * logs"): turned-away connections, pending TLS handshakes and the single

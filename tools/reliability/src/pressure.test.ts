@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 /**
  * The server's promises under pressure (RELIABILITY.md, "Server under
  * pressure"): flow control by bytes per command, nothing produced is lost to
