@@ -41,25 +41,25 @@ async function start(): Promise<JsonClient<Device>> {
 }
 
 describe('JsonClient', () => {
-  it('calls commands with typed parameters and resolves with typed results', async () => {
+  it('calls commands with typed parameters and resolves with typed results [SRS-054]', async () => {
     const device = await start();
     const r = await device.call('click_left', { x: 10, y: 20 });
     expect(r.value).toBe('ack');
     expect(await device.call('status')).toEqual({ state: 'idle' });
   });
 
-  it('carries a LF inside a parameter (JSON escapes it) and gets it back', async () => {
+  it('carries a LF inside a parameter (JSON escapes it) and gets it back [SRS-054]', async () => {
     const device = await start();
     expect(await device.call('echo', { text: 'two\nlines' })).toEqual({ text: 'two\nlines' });
   });
 
-  it('pipelined calls resolve with their own results, in order', async () => {
+  it('pipelined calls resolve with their own results, in order [SRS-054]', async () => {
     const device = await start();
     const calls = [device.call('slow', { ms: 20 }), device.call('status'), device.call('echo', { text: 'x' })];
     expect(await Promise.all(calls)).toEqual([{ waited: 20 }, { state: 'idle' }, { text: 'x' }]);
   });
 
-  it('an error answer rejects with ERR_ONELINE_REMOTE_ERROR carrying the server error object, and the next call works', async () => {
+  it('an error answer rejects with ERR_ONELINE_REMOTE_ERROR carrying the server error object, and the next call works [SRS-054]', async () => {
     const device = await start();
     await expect(device.call('fail')).rejects.toMatchObject({
       code: 'ERR_ONELINE_REMOTE_ERROR',
@@ -68,7 +68,7 @@ describe('JsonClient', () => {
     expect(await device.call('status')).toEqual({ state: 'idle' });
   });
 
-  it('a call that times out rejects with ERR_ONELINE_TIMEOUT', async () => {
+  it('a call that times out rejects with ERR_ONELINE_TIMEOUT [SRS-054]', async () => {
     const device = await start();
     await expect(device.call('slow', { ms: 300 }, { timeout: 50 })).rejects.toMatchObject({ code: 'ERR_ONELINE_TIMEOUT' });
   });

@@ -3,13 +3,13 @@ import fc from 'fast-check';
 import { decodeJsonAnswer, decodeJsonCommand, encodeJsonCommand, encodeJsonError, encodeJsonResult } from './json.js';
 
 describe('JSON command codec', () => {
-  it('encodes the original users\' shape: the command field first, then the parameters', () => {
+  it('encodes the original users\' shape: the command field first, then the parameters [SRS-054]', () => {
     expect(encodeJsonCommand('click_left', { x: 10, y: 20 })).toBe('{"cmd":"click_left","x":10,"y":20}');
     expect(encodeJsonCommand('status', undefined)).toBe('{"cmd":"status"}');
     expect(encodeJsonCommand('status', undefined, { field: 'command' })).toBe('{"command":"status"}');
   });
 
-  it('never emits a raw LF, whatever the strings hold, and decodes back to the same command', () => {
+  it('never emits a raw LF, whatever the strings hold, and decodes back to the same command [SRS-054]', () => {
     fc.assert(
       fc.property(fc.string(), fc.dictionary(fc.string().filter((k) => k !== 'cmd' && k !== '__proto__'), fc.jsonValue()), (name, params) => {
         const line = encodeJsonCommand(name, params);
@@ -31,7 +31,7 @@ describe('JSON command codec', () => {
     expect(() => decodeJsonCommand(line)).toThrow(expect.objectContaining({ code, origin: 'remote' }));
   });
 
-  it('applies the line limit in bytes on both sides', () => {
+  it('applies the line limit in bytes on both sides [SRS-054]', () => {
     const params = { s: '\u00e9'.repeat(40) }; // 80 bytes of text, 40 characters
     expect(() => encodeJsonCommand('x', params, { maxLineLength: 60 })).toThrow(expect.objectContaining({ code: 'ERR_ONELINE_LINE_TOO_LONG' }));
     const line = encodeJsonCommand('x', params);
@@ -39,7 +39,7 @@ describe('JSON command codec', () => {
     expect(decodeJsonCommand(line, { maxLineLength: 200 }).name).toBe('x');
   });
 
-  it('refuses parameters that hold the command field, are not an object, or cannot be JSON', () => {
+  it('refuses parameters that hold the command field, are not an object, or cannot be JSON [SRS-054]', () => {
     expect(() => encodeJsonCommand('a', { cmd: 'b' })).toThrow(expect.objectContaining({ code: 'ERR_ONELINE_INVALID_OPTION' }));
     expect(() => encodeJsonCommand('a', [1])).toThrow(expect.objectContaining({ code: 'ERR_ONELINE_INVALID_OPTION' }));
     const cyclic: Record<string, unknown> = {};
@@ -48,7 +48,7 @@ describe('JSON command codec', () => {
     expect(() => encodeJsonResult(10n)).toThrow(expect.objectContaining({ code: 'ERR_ONELINE_INVALID_OPTION' }));
   });
 
-  it('answers: a result decodes as ok, an error object as an error, undefined as null', () => {
+  it('answers: a result decodes as ok, an error object as an error, undefined as null [SRS-054]', () => {
     expect(decodeJsonAnswer(encodeJsonResult({ value: 'ack' }))).toEqual({ ok: true, result: { value: 'ack' } });
     expect(encodeJsonResult(undefined)).toBe('null');
     const err = encodeJsonError({ code: 'ERR_ONELINE_UNKNOWN_COMMAND', message: "unknown command 'x'" });

@@ -177,7 +177,7 @@ describe('the doit story', () => {
 });
 
 describe('the JSON sample device', () => {
-  it('a Python client written like the original users\' (json.dumps / json.loads over a plain socket) drives it unchanged', async () => {
+  it('a Python client written like the original users\' (json.dumps / json.loads over a plain socket) drives it unchanged [SRS-054]', async () => {
     const { createDeviceServer } = await import('./device.js');
     const server = createDeviceServer();
     cleanups.push(() => server.close());
@@ -198,7 +198,7 @@ describe('the JSON sample device', () => {
     expect(r.pipelined).toEqual(['idle', 'pong']);
   });
 
-  it('the json story runs end to end and exits 0', async () => {
+  it('the json story runs end to end and exits 0 [SRS-054]', async () => {
     const { runJsonStory } = await import('./json-story.js');
     const lines: string[] = [];
     const r = await runJsonStory({ print: (l) => lines.push(l) });

@@ -68,7 +68,7 @@ describe('handler context', () => {
     await waitFor(() => !server.hasClient, 2000, 'slot freed');
   });
 
-  it('does not abort the signal of a handler that settled normally', async () => {
+  it('does not abort the signal of a handler that settled normally [SRS-056]', async () => {
     const signals: AbortSignal[] = [];
     const server = await startServer({
       handler: (_cmd, _reply, ctx) => {

@@ -50,14 +50,14 @@ function device(withText = true) {
 }
 
 describe('jsonRouter', () => {
-  it('answers each JSON command with one line, in order, async handlers included; plain text and ping still work', async () => {
+  it('answers each JSON command with one line, in order, async handlers included; plain text and ping still work [SRS-054]', async () => {
     const server = await startServer({ handler: device() });
     const c = await connectRaw(server.port);
     c.send('{"cmd":"slow","ms":30}\n{"cmd":"click_left","x":10,"y":20}\nping\ncmd01\n{"cmd":"status"}\n');
     expect(await c.waitLines(5)).toEqual(['{"waited":30}', '{"value":"ack"}', 'pong', 'ack', '{"state":"idle"}']);
   });
 
-  it('unknown commands, bad JSON, bad parameters and handler failures are error answers, and the connection goes on', async () => {
+  it('unknown commands, bad JSON, bad parameters and handler failures are error answers, and the connection goes on [SRS-054]', async () => {
     const server = await startServer({ handler: device(false) });
     const errors: unknown[] = [];
     server.on('error', (e) => errors.push(e));
@@ -77,7 +77,7 @@ describe('jsonRouter', () => {
     expect(errors).toEqual([]); // answers, not server errors
   });
 
-  it('the command field name is configurable', async () => {
+  it('the command field name is configurable [SRS-054]', async () => {
     const server = await startServer({ handler: jsonRouter<Pick<Device, 'status'>>({ status: () => ({ state: 'up' }) }, { field: 'command' }) });
     const c = await connectRaw(server.port);
     c.send('{"command":"status"}\n{"cmd":"status"}\n');
@@ -86,7 +86,7 @@ describe('jsonRouter', () => {
     expect(JSON.parse(b!)).toMatchObject({ error: { code: 'ERR_ONELINE_JSON_NO_COMMAND' } });
   });
 
-  it('handlers get the connection signal through their context', async () => {
+  it('handlers get the connection signal through their context [SRS-054]', async () => {
     let seen: AbortSignal | undefined;
     const server = await startServer({
       handler: jsonRouter<Pick<Device, 'status'>>({

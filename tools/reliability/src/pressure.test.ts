@@ -266,7 +266,7 @@ describe('server under pressure: a client that leaves never holds the slot', () 
 });
 
 describe('server under pressure: review findings (slow kernels, streaming handlers, careless handlers)', () => {
-  it('server.close() while a client reads a 6 MiB answer at 1 MB/s (closeGrace 500 ms): every line arrives; write completions seconds apart are not a stall', async () => {
+  it('server.close() while a client reads a 6 MiB answer at 1 MB/s (closeGrace 500 ms): every line arrives; write completions seconds apart are not a stall [SRS-055]', async () => {
     const count = 6;
     const { server, port } = await bigAnswerServer({ closeGrace: 500 }, count, MB);
     const sock = net.connect({ host: '127.0.0.1', port });
@@ -282,7 +282,7 @@ describe('server under pressure: review findings (slow kernels, streaming handle
     expect(counter.lines).toBe(count);
   }, 60_000);
 
-  it('server.close() while a handler streams answers until its signal aborts: the signal aborts at close, close() resolves', async () => {
+  it('server.close() while a handler streams answers until its signal aborts: the signal aborts at close, close() resolves [SRS-056]', async () => {
     let aborted = false;
     const server = new OnelineServer({
       closeGrace: 300,
@@ -326,7 +326,7 @@ describe('server under pressure: review findings (slow kernels, streaming handle
     expect(errors).toEqual([expect.stringMatching(/then threw/), expect.stringMatching(/getter threw/)]);
   }, 30_000);
 
-  it('a handler streaming 64 MB with reply() and await drained() pauses while the client does not read, then delivers everything', async () => {
+  it('a handler streaming 64 MB with reply() and await drained() pauses while the client does not read, then delivers everything [SRS-055]', async () => {
     const line = 'z'.repeat(64 * 1024 - 1);
     let produced = 0;
     const s = new OnelineServer({
