@@ -107,12 +107,17 @@ function summarize(m, ref, extraRefs = []) {
   return out;
 }
 
-const peers = () => Object.keys(all).filter((n) => !all[n].skipped);
+const peers = () => Object.keys(all).filter((n) => !all[n].skipped && all[n].only === undefined);
 
 /** Warm pipelined throughput: every server, one burst per sample. */
 async function sectionPipelined() {
   const names = peers();
   return summarize(await throughput(names, { kind: 'pipelined' }), 'tight', ['loose']);
+}
+
+/** Async handlers: our server with `async () => 'ack'` against the same server with `() => 'ack'` (target >= 0.5x). */
+async function sectionAsync() {
+  return summarize(await throughput(['ours', 'ours-async', 'tight'], { kind: 'pipelined' }), 'tight', ['ours']);
 }
 
 /** Cold: a fresh server process per sample, timed on its first burst. */
@@ -238,6 +243,7 @@ async function main() {
   const res = {};
   const sections = [
     ['pipelined', sectionPipelined],
+    ['async', sectionAsync],
     ['cold', sectionCold],
     ['rtt', sectionRtt],
     ['reconnect', sectionReconnect],

@@ -27,6 +27,7 @@ export function availableServers() {
   const serve = join(here, 'serve.mjs');
   const servers = {
     ours: { label: 'socket-oneline', argv: [node, serve, 'ours'] },
+    'ours-async': { label: 'socket-oneline, async handler', argv: [node, serve, 'ours-async'], only: 'async' },
     tight: { label: 'tight floor (node:net)', argv: [node, serve, 'tight'] },
     loose: { label: 'loose floor (node:net)', argv: [node, serve, 'loose'] },
     readline: { label: 'node:readline', argv: [node, serve, 'readline'] },

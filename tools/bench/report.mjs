@@ -40,6 +40,11 @@ export function printSection(name, r, meta, seconds) {
     for (const [n, s] of Object.entries(r)) {
       console.log(pad([L[n], rate(s.rate), xr(s.vs.tight), xr(s.vs.loose), us(s.cpuPerCmd), x(s.cpuVs)], w));
     }
+  } else if (name === 'async') {
+    console.log(`\n== async handlers, pipelined, warm: \`async () => 'ack'\` vs the same server with \`() => 'ack'\`${took}`);
+    const w = [34, 12, 22, 22, 12];
+    console.log(pad(['server', 'commands/s', 'vs tight floor', 'vs sync handler', 'CPU/command'], w));
+    for (const [n, s] of Object.entries(r)) console.log(pad([L[n], rate(s.rate), xr(s.vs.tight), s.vs.ours ? xr(s.vs.ours) : '', us(s.cpuPerCmd)], w));
   } else if (name === 'rtt') {
     console.log(`\n== round trip: sequential ping -> pong, the same raw client against each server${took}`);
     const w = [24, 11, 11, 22, 22];
@@ -90,6 +95,7 @@ export function targets(res) {
   const t = [];
   const add = (name, r, target, better) => r && t.push({ name, value: r.ratio, target, better, shown: `${r.ratio.toFixed(2)}x [${r.min.toFixed(2)}-${r.max.toFixed(2)}]` });
   add('pipelined warm vs tight floor', res.pipelined?.ours.vs.tight, 0.8, 'higher');
+  add('async handler vs sync handler (pipelined)', res.async?.['ours-async']?.vs.ours, 0.5, 'higher');
   add('cold (first burst) vs loose floor', res.cold?.ours.vs.loose, 0.9, 'higher');
   add('100-byte lines vs tight floor', res.lengths?.[100]?.ours.vs.tight, 0.9, 'higher');
   add('RTT p50 vs tight floor', res.rtt?.ours.vs.tight.p50, 1.1, 'lower');

@@ -19,6 +19,14 @@ async function ours() {
   return port;
 }
 
+/** Our server with an async handler: the same answers, through a promise per command. */
+async function oursAsync() {
+  const { OnelineServer } = await import('@socket-oneline/server');
+  const server = new OnelineServer({ handler: async () => 'ack' });
+  const { port } = await server.listen();
+  return port;
+}
+
 /** Our server for the flood test: reports what an invalid line looked like. */
 async function oursFlood() {
   const { OnelineServer } = await import('@socket-oneline/server');
@@ -88,6 +96,7 @@ function rawServer(onSocket) {
 
 const kinds = {
   ours,
+  'ours-async': oursAsync,
   'ours-flood': oursFlood,
   tight: () => rawServer(onTight),
   loose: () => rawServer(onLoose),

@@ -15,6 +15,8 @@
 export type OnelineErrorCode =
   /** A payload to send contains a LF byte, which would split it into two packets. */
   | 'ERR_ONELINE_LF_IN_PAYLOAD'
+  /** A payload to send is neither a string nor a Uint8Array. */
+  | 'ERR_ONELINE_INVALID_PAYLOAD'
   /** A received line is longer than `maxLineLength`. */
   | 'ERR_ONELINE_LINE_TOO_LONG'
   /** An option has a value outside its allowed range. */
@@ -84,6 +86,7 @@ export interface OnelineErrorOptions {
 
 const DEFAULT_ORIGIN: Record<OnelineErrorCode, OnelineErrorOrigin> = {
   ERR_ONELINE_LF_IN_PAYLOAD: 'local',
+  ERR_ONELINE_INVALID_PAYLOAD: 'local',
   ERR_ONELINE_LINE_TOO_LONG: 'remote',
   ERR_ONELINE_INVALID_OPTION: 'local',
   ERR_ONELINE_ILLEGAL_TRANSITION: 'local',

@@ -284,6 +284,16 @@ export class ServerSession implements DecoderSink {
     return this.queued;
   }
 
+  /** True while a piece of output is handed to the shell and not yet reported written (waiting on the peer to read). */
+  get writing(): boolean {
+    return this.inFlightBytes !== 0;
+  }
+
+  /** True while output is at or below `writeHighWaterMark` (a streaming handler may produce more). */
+  get writable(): boolean {
+    return this.outputBytes <= this.writeHighWaterMark;
+  }
+
   /** Output bytes produced and not yet reported written (text not yet encoded counts one per character). */
   get outputBytes(): number {
     return this.partsBytes + this.text.length + this.inFlightBytes;
@@ -295,9 +305,11 @@ export class ServerSession implements DecoderSink {
   }
 
   /**
-   * A counter that moves on every sign of progress: a complete line
-   * received, an answer produced, a handler settled, a write handed to the
-   * kernel. The shell's timers count time without progress with it.
+   * A counter that moves on every sign of progress toward or from the
+   * client: a complete line received, or a write handed to the kernel.
+   * Answers produced but not yet written are not progress (a handler that
+   * keeps producing for a client that reads nothing makes none). The shell's
+   * timers count time without progress with it.
    */
   get progress(): number {
     return this.steps;
@@ -391,7 +403,6 @@ export class ServerSession implements DecoderSink {
   /** The handler of the command from {@link next} settled (however it ended). */
   done(): void {
     this.go(this.node.on.done, 'done');
-    this.steps++;
   }
 
   /** True when {@link send} is allowed now (serving, or a handler is still running while closing). */
@@ -403,9 +414,14 @@ export class ServerSession implements DecoderSink {
    * Queues one answer line (LF added). Text is counted and joined; bytes are
    * copied, so the caller may reuse its buffer.
    * @throws OnelineError `ERR_ONELINE_LF_IN_PAYLOAD` if the line contains LF (nothing is queued);
+   *   `ERR_ONELINE_INVALID_PAYLOAD` for a value that is neither a string nor a Uint8Array;
    *   `ERR_ONELINE_NOT_CONNECTED` when the connection no longer takes answers.
    */
   send(line: Payload): void {
+    if (typeof line !== 'string' && !(line instanceof Uint8Array)) {
+      const got = line === null ? 'null' : typeof line;
+      throw new OnelineError('ERR_ONELINE_INVALID_PAYLOAD', `an answer line must be a string or a Uint8Array, got ${got}`);
+    }
     if (typeof line === 'string') {
       if (line.indexOf('\n') !== -1) encodeLine(line); // throws the typed error
       this.checkSend();
@@ -423,7 +439,6 @@ export class ServerSession implements DecoderSink {
       this.flushText();
       this.pushPart(data);
     }
-    this.steps++;
   }
 
   private checkSend(): void {

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import net from 'node:net';
@@ -198,5 +198,36 @@ describe('the doit story', () => {
     expect(out).toMatch(/^socket-oneline sample story/);
     expect(out).toMatch(/client1 +-> +ping/);
     expect(out).toMatch(/\nOK: .*server exited 0/);
+  });
+});
+
+describe('the JSON sample device', () => {
+  it('a Python client written like the original users\' (json.dumps / json.loads over a plain socket) drives it unchanged', async () => {
+    const { createDeviceServer } = await import('./device.js');
+    const server = createDeviceServer();
+    cleanups.push(() => server.close());
+    const { port } = await server.listen();
+    const out = await new Promise<string>((resolve, reject) => {
+      execFile('python3', [join(__dirname, 'test-support', 'json_client.py'), String(port)], { timeout: 20_000, maxBuffer: 1 << 20 }, (err, stdout, stderr) =>
+        err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
+      );
+    });
+    const r = JSON.parse(out) as Record<string, unknown>;
+    expect(r.status).toEqual({ state: 'idle', clicks: 0, widgets: expect.any(Number) });
+    expect(r.click).toEqual({ value: 'ack', hit: expect.any(String) });
+    expect(r.typed).toEqual({ value: 'ack' });
+    expect(r.screen_children).toBe(200);
+    expect(r.screen_bytes).toBeGreaterThan(2_000_000);
+    expect(r.unknown).toEqual({ error: { code: 'ERR_ONELINE_UNKNOWN_COMMAND', message: "unknown command 'no_such_command'" } });
+    expect(r.bad).toMatchObject({ error: { code: 'ERR_ONELINE_BAD_PARAMS' } });
+    expect(r.pipelined).toEqual(['idle', 'pong']);
+  });
+
+  it('the json story runs end to end and exits 0', async () => {
+    const { runJsonStory } = await import('./json-story.js');
+    const lines: string[] = [];
+    const r = await runJsonStory({ print: (l) => lines.push(l) });
+    expect(r.ok).toBe(true);
+    expect(lines.some((l) => /a widget tree: \d+ widgets, \d\.\d MB as one line/.test(l))).toBe(true);
   });
 });

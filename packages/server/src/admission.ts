@@ -99,12 +99,21 @@ export class Admission {
     const timer = setTimeout(destroyRejected, this.limits.handshakeTimeout, raw);
     timer.unref();
     this.handshaking.set(raw, timer);
+    // Until TLS owns the socket, its errors (a reset while we wait for the first byte) are ours to absorb.
+    raw.on('error', ignore);
     raw.once('close', () => this.forget(raw));
     // Look at the first byte before any TLS work: a TLS record starts with a
     // handshake (0x16). Anything else is a plain-text client on a TLS port;
     // it is told so in one plain line instead of a silent close that would
     // read as "busy". TLS takes the byte back from the socket's buffer.
+    // A peer that half-closes before sending a byte will never start TLS.
+    const onEnd = (): void => {
+      this.forget(raw);
+      raw.destroy();
+    };
+    raw.once('end', onEnd);
     raw.once('data', (first: Buffer) => {
+      raw.off('end', onEnd);
       raw.pause();
       if (first[0] !== TLS_HANDSHAKE) {
         this.forget(raw);

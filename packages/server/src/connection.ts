@@ -38,6 +38,7 @@ export interface ConnectionHost {
   readonly idleTimeout: number;
   readonly handlerTimeout: number;
   readonly closeGrace: number;
+  readonly drainTimeout: number;
   readonly firstCommandTimeout: number;
   readonly keepAliveDelay: number;
   readonly log: ResolvedLogger;
@@ -79,6 +80,10 @@ export class Connection implements CallTarget {
   private timer: NodeJS.Timeout | undefined;
   private timerMs = 0;
   private seen = -1;
+  // When the progress timer last saw progress (the shell owns the clock).
+  private progressAt = 0;
+  // Handlers waiting for the output to fall to the high-water mark (context.drained()).
+  private drainWaiters: (() => void)[] = [];
   private flushQueued = false;
   private firstTimer: NodeJS.Timeout | undefined;
   private readonly onWritten: () => void;
@@ -109,10 +114,17 @@ export class Connection implements CallTarget {
     this.pump();
   }
 
-  /** Queues an answer (a handler's reply or `server.send()`), written with the current batch. */
-  answer(line: Payload): void {
+  /** Queues an answer (a handler's reply or `server.send()`), written with the current batch; false once output is over the high-water mark. */
+  answer(line: Payload): boolean {
     this.session.send(line);
     this.flushSoon();
+    return this.session.writable;
+  }
+
+  /** Resolves once the output is at or below the high-water mark (at once if it is), or the connection is over. */
+  drained(): Promise<void> {
+    if (this.session.writable || !this.session.canSend) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
   /** A reply after its handler finished. */
@@ -124,6 +136,8 @@ export class Connection implements CallTarget {
   close(reason: DisconnectReason): void {
     if (!this.session.serving) return;
     this.reason ??= reason;
+    // A running handler is told to wrap up; what it still answers is delivered.
+    this.call?.wrapUp(new OnelineError('ERR_ONELINE_CLOSED', `the connection is closing (${reason})`, { origin: 'local' }));
     this.session.close();
     this.pump();
   }
@@ -161,6 +175,8 @@ export class Connection implements CallTarget {
   onError(err: NodeJS.ErrnoException): void {
     if (err.code === 'ECONNRESET' || err.code === 'EPIPE') {
       this.host.log.info({ code: err.code }, 'client connection reset');
+      // The client is gone: free the slot now rather than a turn later at 'close'.
+      this.release(this.reason ?? 'reset');
       return; // 'close' follows
     }
     this.host.report(new OnelineError('ERR_ONELINE_SOCKET', `client socket error: ${err.message}`, { cause: err, origin: 'remote' }));
@@ -168,6 +184,7 @@ export class Connection implements CallTarget {
 
   onClose(): void {
     this.session.gone();
+    for (const w of this.drainWaiters.splice(0)) w();
     clearTimeout(this.timer);
     clearTimeout(this.handlerTimer);
     clearTimeout(this.firstTimer);
@@ -197,6 +214,9 @@ export class Connection implements CallTarget {
     // a pipelined batch of async commands goes out in one write.
     if (step === 'handling') this.flushSoon();
     else this.flush();
+    if (this.drainWaiters.length > 0 && (session.writable || !session.canSend)) {
+      for (const w of this.drainWaiters.splice(0)) w();
+    }
     if (!session.serving) this.release(this.reason ?? 'reset');
     this.adjust();
   }
@@ -215,13 +235,25 @@ export class Connection implements CallTarget {
       this.session.done();
       return;
     }
-    if (!isThenable(result)) {
+    let async: boolean;
+    try {
+      async = isThenable(result);
+    } catch (err) {
+      // A foreign thenable whose `then` cannot even be read.
       call.finish();
-      this.deliver(result);
+      host.report(handlerError(err, 'returned an unusable thenable'));
       this.session.done();
       return;
     }
-    this.wait(call, result);
+    if (!async) {
+      call.finish();
+      this.deliver(result as HandlerResult);
+      this.session.done();
+      return;
+    }
+    // Promise.resolve adopts a foreign thenable in a later job: its `then` cannot
+    // re-enter this loop synchronously, and a throwing `then` becomes a rejection.
+    this.wait(call, Promise.resolve(result as PromiseLike<HandlerResult>));
   }
 
   /** An async handler: wait for it (kept out of run() so the sync path allocates no closures). */
@@ -310,6 +342,7 @@ export class Connection implements CallTarget {
       this.timerMs = ms;
       if (ms > 0) {
         this.seen = session.progress;
+        this.progressAt = Date.now();
         this.timer = setTimeout(onProgressTimer, ms, this);
         if (state !== 'open' && state !== 'running') this.timer.unref();
       }
@@ -320,9 +353,18 @@ export class Connection implements CallTarget {
   onTimer(): void {
     const session = this.session;
     const state = session.state;
+    const now = Date.now();
     if (session.progress !== this.seen || state === 'running') {
       // Progress (or our own handler at work, which the idle timeout does not count): wait another period.
       this.seen = session.progress;
+      this.progressAt = now;
+      this.timer?.refresh();
+      return;
+    }
+    if (session.writing && now - this.progressAt < this.host.drainTimeout) {
+      // A write is waiting on the peer. A slow reader's kernel reports our
+      // writes done only after about half its buffers drained, seconds apart:
+      // that is not a stall yet.
       this.timer?.refresh();
       return;
     }
@@ -335,8 +377,10 @@ export class Connection implements CallTarget {
     }
     // Closing, or half-closed with a handler making no progress: give up.
     this.host.log.info({ ms: this.host.closeGrace, state }, 'closeGrace passed without progress: closing the socket');
-    if (this.call !== undefined) {
-      this.call.abort(new OnelineError('ERR_ONELINE_CLOSED', `the handler made no progress for ${this.host.closeGrace} ms while the connection was closing`));
+    const call = this.call;
+    if (call !== undefined) {
+      this.call = undefined;
+      call.abort(new OnelineError('ERR_ONELINE_CLOSED', `the handler made no progress for ${this.host.closeGrace} ms while the connection was closing`));
     }
     this.destroy();
   }

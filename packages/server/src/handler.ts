@@ -6,10 +6,13 @@ import { OnelineError, encodeLine, type Command, type Payload } from '@socket-on
 export type HandlerResult = void | undefined | null | Payload | readonly Payload[];
 
 /**
- * Sends one answer line to the client of the command being handled.
- * @throws OnelineError `ERR_ONELINE_LF_IN_PAYLOAD` if the line contains LF.
+ * Sends one answer line to the client of the command being handled. Returns
+ * false once the answers waiting to be written exceed `writeHighWaterMark`:
+ * a handler streaming many lines should then `await context.drained()`.
+ * @throws OnelineError `ERR_ONELINE_LF_IN_PAYLOAD` if the line contains LF;
+ *   `ERR_ONELINE_INVALID_PAYLOAD` if it is neither a string nor a Uint8Array.
  */
-export type Reply = (line: Payload) => void;
+export type Reply = (line: Payload) => boolean;
 
 /** Information about a client connection. */
 export interface ClientInfo {
@@ -33,6 +36,12 @@ export interface HandlerContext {
   readonly client: ClientInfo;
   /** The same function as the handler's `reply` argument. */
   readonly reply: Reply;
+  /**
+   * Resolves once the answers waiting to be written are back at or below
+   * `writeHighWaterMark` (at once when they are, or when the connection is
+   * over). Lets a handler that streams a long answer keep memory bounded.
+   */
+  drained(): Promise<void>;
 }
 
 /**
@@ -51,8 +60,10 @@ export type CommandHandler = (
 /** Where a call's answers go: the connection's session, while the call is live. */
 export interface CallTarget {
   readonly info: ClientInfo;
-  /** Queues one answer; throws the session's typed errors. */
-  answer(line: Payload): void;
+  /** Queues one answer; throws the session's typed errors; false once over the high-water mark. */
+  answer(line: Payload): boolean;
+  /** Resolves once the output is at or below the high-water mark. */
+  drained(): Promise<void>;
   /** A reply after the handler finished: dropped with a warning. */
   late(): void;
 }
@@ -70,13 +81,23 @@ export class HandlerCall implements HandlerContext {
   }
 
   /** @internal The body of {@link reply}. */
-  replyLine(line: Payload): void {
+  replyLine(line: Payload): boolean {
     if (!this.live) {
       encodeLine(line); // still report a LF to the caller
       this.target.late();
-      return;
+      return false;
     }
-    this.target.answer(line);
+    return this.target.answer(line);
+  }
+
+  drained(): Promise<void> {
+    return this.target.drained();
+  }
+
+  /** The connection is closing: the signal is aborted, but answers still count. */
+  wrapUp(reason: OnelineError): void {
+    this.abortReason ??= reason;
+    this.controller?.abort(reason);
   }
 
   get signal(): AbortSignal {
@@ -105,8 +126,8 @@ export class HandlerCall implements HandlerContext {
   }
 }
 
-function replyOf(this: HandlerCall, line: Payload): void {
-  this.replyLine(line);
+function replyOf(this: HandlerCall, line: Payload): boolean {
+  return this.replyLine(line);
 }
 
 /** Wraps whatever a handler threw or rejected with. */

@@ -129,6 +129,7 @@ export function jsonRouter<M extends CommandSpecs<M>>(handlers: JsonHandlers<M>,
       command,
       reply: context.reply,
       client: context.client,
+      drained: () => context.drained(),
       get signal() {
         return context.signal;
       },

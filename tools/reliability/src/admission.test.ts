@@ -159,6 +159,24 @@ describe('admission: TLS handshakes', () => {
     expect((await good.request('cmd01'))[0]?.text).toBe('ack');
   }, 60_000);
 
+  it('2,000 connects to a TLS port that half-close before sending a byte: freed at once, not at the handshake deadline', async () => {
+    const server = await startServerProcess({ tls: tlsOptions() });
+    const base = await server.stats();
+    let peak = 0;
+    for (let i = 0; i < 2000; i++) {
+      const s = net.connect({ host: '127.0.0.1', port: server.port, allowHalfOpen: true });
+      s.on('error', () => undefined);
+      onCleanup(() => s.destroy());
+      await within(new Promise((r) => s.once('connect', r)), 5000, 'connect');
+      s.end();
+      if (i % 250 === 249) peak = Math.max(peak, (await server.stats()).fds);
+    }
+    // Well before the 10 s handshake deadline.
+    await until(async () => (await server.stats()).fds - base.fds < 5, 3000, 'fds back to the baseline');
+    console.log(`2,000 TLS connects that half-close at once: server fds ${base.fds} -> peak ${peak} -> baseline again`);
+    expect(peak - base.fds).toBeLessThan(200);
+  }, 60_000);
+
   it('3,000 handshakes reset midway: heap after GC returns to the baseline, no fd left', async () => {
     const server = await startServerProcess({ tls: tlsOptions() });
     const base = await server.stats();

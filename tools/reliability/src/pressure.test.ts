@@ -263,3 +263,122 @@ describe('server under pressure: a client that leaves never holds the slot', () 
     expect(signals[0]?.aborted).toBe(true);
   }, 30_000);
 });
+
+describe('server under pressure: review findings (slow kernels, streaming handlers, careless handlers)', () => {
+  it('server.close() while a client reads a 6 MiB answer at 1 MB/s (closeGrace 500 ms): every line arrives; write completions seconds apart are not a stall', async () => {
+    const count = 6;
+    const { server, port } = await bigAnswerServer({ closeGrace: 500 }, count, MB);
+    const sock = net.connect({ host: '127.0.0.1', port });
+    onCleanup(() => sock.destroy());
+    await within(new Promise((r) => sock.once('connect', r)), 5000, 'connect');
+    const counter = new Counter(sock, () => MB, 1_000_000);
+    sock.write('many\n');
+    await until(() => counter.bytes > 0, 5000, 'first bytes');
+    void server.close();
+    await counter.waitClosed(60_000);
+    console.log(`slow reader (1 MB/s) and server.close(): ${counter.lines} of ${count} lines`);
+    expect(counter.wrong).toBe(0);
+    expect(counter.lines).toBe(count);
+  }, 60_000);
+
+  it('server.close() while a handler streams answers until its signal aborts: the signal aborts at close, close() resolves', async () => {
+    let aborted = false;
+    const server = new OnelineServer({
+      closeGrace: 300,
+      handler: async (_cmd, reply, ctx) => {
+        while (!ctx.signal.aborted) {
+          reply('tick');
+          await sleep(20);
+        }
+        aborted = true;
+        return 'bye';
+      },
+    });
+    onCleanup(() => server.close());
+    const { port } = await server.listen();
+    const c = await connect(port);
+    c.socket.write('stream\n');
+    await c.waitLines(3);
+    await within(server.close(), 5000, 'server.close() to resolve');
+    expect(aborted).toBe(true);
+    await c.waitClosed(2000);
+    expect(c.lines.at(-1)).toBe('bye');
+  });
+
+  it('careless handlers: a then() that throws, a then getter that throws, and 3,000 pipelined thenables that resolve synchronously: no crash, errors reported, every other command answered', async () => {
+    const errors: string[] = [];
+    const server = new OnelineServer({
+      handler: (cmd) => {
+        if (cmd.text === 'throwing-then') return { then: () => { throw new Error('then threw'); } } as unknown as Promise<string>;
+        if (cmd.text === 'getter') return Object.defineProperty({}, 'then', { get: () => { throw new Error('getter threw'); } }) as Promise<string>;
+        return { then: (ok: (v: string) => void) => ok('sync') } as unknown as Promise<string>;
+      },
+    });
+    server.on('error', (e) => errors.push(e.message));
+    onCleanup(() => server.close());
+    const { port } = await server.listen();
+    const c = await connect(port);
+    c.socket.write('throwing-then\ngetter\n' + 'x\n'.repeat(3000) + 'ping\n');
+    const lines = await c.waitLines(3001, 20_000);
+    expect(lines.slice(0, 3000).every((l) => l === 'sync')).toBe(true);
+    expect(lines[3000]).toBe('pong');
+    expect(errors).toEqual([expect.stringMatching(/then threw/), expect.stringMatching(/getter threw/)]);
+  }, 30_000);
+
+  it('a handler streaming 64 MB with reply() and await drained() pauses while the client does not read, then delivers everything', async () => {
+    const line = 'z'.repeat(64 * 1024 - 1);
+    let produced = 0;
+    const s = new OnelineServer({
+      handler: async (_cmd, reply, ctx) => {
+        for (let i = 0; i < 1024; i++) {
+          produced++;
+          if (!reply(line)) await ctx.drained();
+        }
+        return 'done';
+      },
+    });
+    onCleanup(() => s.close());
+    const { port } = await s.listen();
+    const sock = net.connect({ host: '127.0.0.1', port });
+    onCleanup(() => sock.destroy());
+    await within(new Promise((r) => sock.once('connect', r)), 5000, 'connect');
+    sock.pause();
+    sock.write('stream\n');
+    await sleep(500); // the handler runs against a client that does not read yet
+    const whilePaused = produced;
+    let bytes = 0;
+    const done = new Promise<void>((resolve) => {
+      sock.on('data', (d: Buffer) => {
+        bytes += d.length;
+        if (d.toString('latin1').endsWith('done\n')) resolve();
+      });
+    });
+    sock.resume();
+    await within(done, 30_000, 'the whole stream');
+    console.log(`streaming handler with drained(): ${whilePaused} of 1024 lines (64 KiB each) produced while the client did not read (the rest waited); ${(bytes / MB).toFixed(0)} MB delivered`);
+    // Without drained() all 1,024 lines (64 MiB) would be held at once; loopback kernel buffers take a few MB.
+    expect(whilePaused).toBeLessThan(256);
+    expect(bytes).toBe(1024 * 64 * 1024 + 5);
+  }, 60_000);
+
+  it('server.send() and reply() refuse a value that is not a line with ERR_ONELINE_INVALID_PAYLOAD', async () => {
+    const seen: unknown[] = [];
+    const server = new OnelineServer({
+      handler: (_cmd, reply) => {
+        try {
+          reply(42 as unknown as string);
+        } catch (err) {
+          seen.push((err as { code?: string }).code);
+        }
+        return 'ok';
+      },
+    });
+    onCleanup(() => server.close());
+    const { port } = await server.listen();
+    const c = await connect(port);
+    c.socket.write('x\n');
+    expect(await c.waitLines(1)).toEqual(['ok']);
+    expect(seen).toEqual(['ERR_ONELINE_INVALID_PAYLOAD']);
+    expect(() => server.send(null as unknown as string)).toThrow(expect.objectContaining({ code: 'ERR_ONELINE_INVALID_PAYLOAD' }));
+  });
+});
