@@ -170,9 +170,21 @@ describe('oneline --json', () => {
     expect(await cli(['--port', p, '--json', '{"cmd":"status"}', 'status'])).toMatchObject({ code: EXIT.usage });
     expect(await cli(['--port', p, '--json', 'echo', 'cmd=x'])).toMatchObject({ code: EXIT.usage, stderr: expect.stringMatching(/command field 'cmd'/) });
     expect(await cli(['--port', p, '--json', 'echo', 'a=1', 'a=2'])).toMatchObject({ code: EXIT.usage, stderr: expect.stringMatching(/given twice/) });
-    expect(await cli(['--port', p, '--json', '--lines', '2', 'status'])).toMatchObject({ code: EXIT.usage });
     expect(await cli(['--port', p, '--field', 'op', 'status'])).toMatchObject({ code: EXIT.usage, stderr: expect.stringMatching(/--field only applies with --json/) });
     expect(commands).toEqual([]);
+  });
+
+  it('answers of zero or several lines stay in step (the default ping barrier); --lines N works too', async () => {
+    // Not a JSON router: a server whose answers have 0, 1 or 2 JSON lines.
+    const server = await ourServer({
+      handler: (cmd) => {
+        const n = (JSON.parse(cmd.text) as { n: number }).n;
+        return Array.from({ length: n }, (_, i) => JSON.stringify({ i }));
+      },
+    });
+    const p = String(server.port);
+    expect(await cli(['-p', p, '--json'], 'count n=2\ncount n=0\ncount n=1\n')).toEqual({ code: 0, stdout: pretty({ i: 0 }) + pretty({ i: 1 }) + pretty({ i: 0 }), stderr: '' });
+    expect(await cli(['-p', p, '--json', '--lines', '2', 'count', 'n=2'])).toEqual({ code: 0, stdout: pretty({ i: 0 }) + pretty({ i: 1 }), stderr: '' });
   });
 
   it('--field names the command field', async () => {

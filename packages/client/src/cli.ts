@@ -55,8 +55,8 @@ Options:
       --key FILE       client private key (PEM) for mutual TLS; implies --tls
       --insecure       do not verify the server certificate (testing only)
       --max-line BYTES max response line length (default 16777216)
-      --json           JSON commands, one answer line each, pretty-printed
-                       (2-space indent). A command is NAME KEY=VALUE ... (a
+      --json           JSON commands; each answer line that is JSON is
+                       pretty-printed (2-space indent). A command is NAME KEY=VALUE ... (a
                        value is parsed as JSON when it parses, else kept as a
                        string: x=10 is 10, name=Ada is "Ada"; type name="A B"
                        for spaces) or a raw JSON object '{"cmd":"status"}'.
@@ -207,7 +207,6 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     const timeout = int('timeout', v.timeout, 0) ?? 3000;
     const given = Number(v.lines !== undefined) + Number(v.until !== undefined) + Number(v.barrier === true);
     if (given > 1) throw new UsageError('give at most one of --lines, --until, --barrier');
-    if (json && given > 0) throw new UsageError('--json reads one answer line per command: not with --lines, --until or --barrier');
     if (v.field !== undefined && !json) throw new UsageError('--field only applies with --json');
     if (field === '') throw new UsageError('--field must not be empty');
     // Before connecting: a command that cannot be made is a usage error with nothing sent.
@@ -221,7 +220,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       }
     }
     const lines = int('lines', v.lines, 0);
-    mode = json ? { lines: 1 } : until !== undefined ? { until: (l: ResponseLine) => until.test(l.text) } : lines !== undefined ? { lines } : { barrier: true };
+    mode = until !== undefined ? { until: (l: ResponseLine) => until.test(l.text) } : lines !== undefined ? { lines } : { barrier: true };
     if ((v.cert === undefined) !== (v.key === undefined)) {
       throw new UsageError(v.cert !== undefined ? '--cert needs --key (the private key of the certificate)' : '--key needs --cert (the certificate of the key)');
     }
