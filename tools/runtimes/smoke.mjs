@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Smoke test of the BUILT packages on any runtime with Node's net/tls APIs
-// (Node, Bun, Deno): TCP, TLS, a Unix socket when the server has a `path`
-// option, pipelining, a busy second client, shutdown. Run from the repo root
+// (Node, Bun, Deno): TCP, TLS, a Unix socket (`path` on server and client),
+// pipelining, a busy second client, shutdown, `Symbol.asyncDispose`. Run from the repo root
 // after a build: `node|bun tools/runtimes/smoke.mjs`, `deno run -A tools/runtimes/smoke.mjs`.
 // Prints one line per case and `smoke: N passed, M failed, K skipped`;
 // exits non-zero if any case fails.
@@ -101,26 +101,29 @@ await check('TLS: the same over node:tls with a private CA', async (track) => {
   }
 });
 
-await check('Unix socket: the same over a socket file', async (track) => {
-  if (process.platform === 'win32') return 'SKIP no Unix sockets on Windows';
+await check('Unix socket: the same over a socket file (server and client with `path`), plus busy and pipelining there', async (track) => {
+  if (process.platform === 'win32') return 'SKIP no Unix sockets on Windows (named pipes take the same path option)';
   const dir = mkdtempSync(join(tmpdir(), 'oneline-smoke-'));
   try {
     const path = join(dir, 'control.sock');
-    // Detected by behaviour: a server without a `path` option ignores it
-    // (or, once options are validated, refuses it) and listens on TCP.
-    let probe;
+    const address = await roundTrip(track, { path }, () => ({ path }));
+    expectEqual(address.address, path, 'the address listened on');
+    const server = track(new OnelineServer({ handler, path }));
+    await server.listen();
+    const first = track(new OnelineClient({ path }));
+    await first.connect();
+    const second = track(new OnelineClient({ path }));
     try {
-      probe = track(new OnelineServer({ handler, path }));
-      await probe.listen();
+      await second.connect();
+      throw new Error('the second client connected');
     } catch (err) {
-      if (isOnelineError(err, 'ERR_ONELINE_INVALID_OPTION')) return `SKIP the server refuses a \`path\` option (${err.message})`;
-      throw err;
+      if (!isOnelineError(err, 'ERR_ONELINE_BUSY')) throw err;
     }
-    const listenedOn = probe.path;
-    const tcpPort = probe.port;
-    await probe.close();
-    if (listenedOn !== path) return `SKIP the server has no \`path\` option yet (it listened on TCP port ${tcpPort} instead)`;
-    await roundTrip(track, { path }, () => ({ path }));
+    const cmds = Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? 'cmd01' : 'ping'));
+    const answers = await Promise.all(cmds.map((c) => first.request(c)));
+    expectEqual(answers.map(([l]) => l.text), cmds.map((c) => (c === 'cmd01' ? 'ack' : 'pong')), 'pipelined answers');
+    await first[Symbol.asyncDispose]();
+    if (first.connected) throw new Error('still connected after Symbol.asyncDispose');
     return path;
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,4 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { EXIT, HELP, run } from './cli.js';
@@ -242,6 +244,19 @@ describe('oneline command (spawned bin)', () => {
     expect(busy.code).toBe(4);
     expect(busy.stderr.trim().split('\n')).toHaveLength(1);
     expect((await spawnCli([])).code).toBe(2);
+  });
+
+  it('`oneline --path SOCKET ping` over a Unix socket file, and --json pretty-prints', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oneline-bin-'));
+    try {
+      const path = join(dir, 'control.sock');
+      await ourServer({ path, handler: () => '{"value":"ack"}' });
+      expect(await spawnCli(['--path', path, 'ping'])).toEqual({ code: 0, stdout: 'pong\n', stderr: '' });
+      expect(await spawnCli(['--path', path, '--json', 'click_left', 'x=10'])).toEqual({ code: 0, stdout: '{\n  "value": "ack"\n}\n', stderr: '' });
+    } finally {
+      await cleanup();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('--version prints the package version', async () => {

@@ -11,6 +11,7 @@ import type tls from 'node:tls';
 import { DEFAULT_CLIENT_MAX_LINE_LENGTH, isOnelineError, type OnelineErrorCode } from '@socket-oneline/protocol';
 import { OnelineClient, type RequestOptions, type ResponseLine } from './client.js';
 import { escapeForTerminal } from './escape.js';
+import { UsageError, formatJsonAnswer, jsonCommandFromLine, jsonCommandsFromArgs } from './cli-json.js';
 
 /** Exit codes of the `oneline` command. */
 export const EXIT = Object.freeze({
@@ -22,6 +23,7 @@ export const EXIT = Object.freeze({
   timeout: 5,
   closed: 6,
   tls: 7,
+  remote: 8,
 });
 
 export const HELP = `Usage: oneline [options] [CMD ...]
@@ -33,8 +35,10 @@ With no CMD and stdin piped, reads the commands from stdin, one per line.
 With no CMD and stdin a terminal, opens an interactive prompt (arrow keys for history).
 
 Options:
-  -p, --port PORT      server port (required)
+  -p, --port PORT      server port (this or --path is required)
       --host HOST      server host (default 127.0.0.1)
+      --path PATH      connect to a Unix domain socket file (Linux, macOS) or
+                       a Windows named pipe (\\\\.\\pipe\\NAME) instead of a port
       --timeout MS     max wait for connecting and for each answer (default 3000)
       --retry MS       keep retrying a refused or busy server for up to MS (default 0)
       --lines N        each answer is exactly N lines (no barrier); on a
@@ -43,7 +47,7 @@ Options:
       --barrier        each answer is every line before a ping barrier's
                        pong (the default; kept for scripts)
       --raw            print answers as received; by default control
-                       characters are shown escaped (\x1b) so a server cannot
+                       characters are shown escaped (\\x1b) so a server cannot
                        drive your terminal
       --tls            connect with TLS
       --ca FILE        CA certificate (PEM) to trust; implies --tls
@@ -51,6 +55,16 @@ Options:
       --key FILE       client private key (PEM) for mutual TLS; implies --tls
       --insecure       do not verify the server certificate (testing only)
       --max-line BYTES max response line length (default 16777216)
+      --json           JSON commands; each answer line that is JSON is
+                       pretty-printed (2-space indent). A command is NAME KEY=VALUE ... (a
+                       value is parsed as JSON when it parses, else kept as a
+                       string: x=10 is 10, name=Ada is "Ada"; type name="A B"
+                       for spaces) or a raw JSON object '{"cmd":"status"}'.
+                       As arguments: one NAME KEY=VALUE ... command, or one
+                       raw JSON object per argument. ping, disconnect and
+                       shutdown alone stay plain. An error answer
+                       {"error": {...}} is printed on stderr: exit code 8
+      --field NAME     with --json, the command name field (default cmd)
   -q, --quiet          no notes on stderr (errors still print)
   -h, --help           show this help
       --version        print the version
@@ -58,9 +72,11 @@ Options:
 Built-ins: 'ping' prints pong; 'disconnect' or 'shutdown' ends the session
 (shutdown also stops the server). Without either, 'disconnect' is sent at the end.
 
-Exit codes: 0 ok, 1 other error, 2 usage, 3 cannot connect (refused,
+Exit codes: 0 ok, 1 other error, 2 usage (with --json also a command that
+cannot be made into JSON), 3 cannot connect (refused, no socket file,
 handshake), 4 server busy with another client, 5 timeout, 6 closed by the
-server, 7 TLS failure (certificate refused, or TLS on one side only).
+server, 7 TLS failure (certificate refused, or TLS on one side only),
+8 with --json, a command was answered with an error (the others still ran).
 
 Examples:
   oneline --port 5000 ping                      # prints: pong
@@ -69,6 +85,10 @@ Examples:
   oneline --port 5000 --lines 3 list            # exactly 3 lines, no barrier
   oneline --port 5000 --retry 5000 ping         # wait up to 5 s for the server
   oneline --port 5000 --ca ca.pem --cert me.pem --key me.key ping
+  oneline --path /run/app/control.sock ping     # a Unix domain socket
+  oneline --port 5000 --json click_left x=10 y=20
+  oneline --port 5000 --json '{"cmd":"status"}'
+  printf 'status\\nrename name="Ada L"\\n' | oneline --port 5000 --json
 `;
 
 /** The streams the command uses. */
@@ -79,8 +99,6 @@ export interface CliIO {
   /** What `--version` prints (the bin passes its package's version). */
   version?: string;
 }
-
-class UsageError extends Error {}
 
 const NL = Buffer.from('\n');
 
@@ -134,6 +152,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       options: {
         port: { type: 'string', short: 'p' },
         host: { type: 'string' },
+        path: { type: 'string' },
+        json: { type: 'boolean' },
+        field: { type: 'string' },
         timeout: { type: 'string' },
         retry: { type: 'string' },
         lines: { type: 'string' },
@@ -166,15 +187,30 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   }
   quiet = v.quiet === true;
   raw = v.raw === true;
+  const json = v.json === true;
+  const field = v.field ?? 'cmd';
   let client: OnelineClient;
   let mode: RequestOptions;
+  let commands: string[];
   try {
-    if (v.port === undefined) throw new UsageError('--port is required (1..65535)');
-    const port = int('port', v.port, 0)!;
-    if (port < 1 || port > 65535) throw new UsageError(`--port ${v.port} is out of range (1..65535)`);
+    let where: { port: number; host: string } | { path: string };
+    if (v.path !== undefined) {
+      if (v.port !== undefined || v.host !== undefined) throw new UsageError('give --path or --port/--host, not both');
+      if (v.path === '') throw new UsageError('--path must not be empty');
+      where = { path: v.path };
+    } else {
+      if (v.port === undefined) throw new UsageError('--port (1..65535) or --path is required');
+      const port = int('port', v.port, 0)!;
+      if (port < 1 || port > 65535) throw new UsageError(`--port ${v.port} is out of range (1..65535)`);
+      where = { port, host: v.host ?? '127.0.0.1' };
+    }
     const timeout = int('timeout', v.timeout, 0) ?? 3000;
     const given = Number(v.lines !== undefined) + Number(v.until !== undefined) + Number(v.barrier === true);
     if (given > 1) throw new UsageError('give at most one of --lines, --until, --barrier');
+    if (v.field !== undefined && !json) throw new UsageError('--field only applies with --json');
+    if (field === '') throw new UsageError('--field must not be empty');
+    // Before connecting: a command that cannot be made is a usage error with nothing sent.
+    commands = json ? jsonCommandsFromArgs(parsed.positionals, field) : parsed.positionals;
     let until: RegExp | undefined;
     if (v.until !== undefined) {
       try {
@@ -206,8 +242,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       };
     }
     client = new OnelineClient({
-      host: v.host ?? '127.0.0.1',
-      port,
+      ...where,
       timeout,
       connectTimeout: timeout,
       retryFor: int('retry', v.retry, 0) ?? 0,
@@ -231,6 +266,20 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     return fail(err);
   }
 
+  // With --json: pretty JSON answers; error answers go to stderr and make the exit code 8.
+  let errorAnswers = 0;
+  const showJson = (l: ResponseLine) => {
+    const shown = formatJsonAnswer(l.text, raw);
+    if (shown.kind === 'text') show(l);
+    else if (!shown.error) out(shown.pretty);
+    else {
+      errorAnswers++;
+      io.stderr.write(`${shown.pretty}\n`);
+    }
+  };
+  // A typed or piped line as a command (JSON commands are made here).
+  const toCommand = (text: string): string | undefined => (json ? jsonCommandFromLine(text, field) : text);
+
   /** Runs one command; returns true when the session ended (disconnect/shutdown). */
   const exec = async (cmd: string): Promise<boolean> => {
     if (cmd === 'disconnect' || cmd === 'shutdown') {
@@ -246,30 +295,45 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       for (const l of (err as { received?: ResponseLine[] }).received ?? []) show(l);
       throw err;
     }
-    for (const l of lines) show(l);
+    for (const l of lines) (json ? showJson : show)(l);
     return false;
   };
 
   try {
-    const positionals = parsed.positionals;
     let ended = false;
-    if (positionals.length > 0) {
-      for (const cmd of positionals) {
+    let exit: number = EXIT.ok;
+    if (parsed.positionals.length > 0) {
+      for (const cmd of commands) {
         if ((ended = await exec(cmd))) break;
       }
     } else if (io.stdin.isTTY === true) {
-      const how = await interactive(client, io, exec);
+      const how = await interactive(client, io, async (text) => {
+        const cmd = toCommand(text);
+        return cmd === undefined ? false : exec(cmd);
+      });
       if (how === 'closed') return EXIT.closed;
       ended = how === 'ended';
     } else {
       const rl = createInterface({ input: io.stdin, crlfDelay: Infinity, terminal: false });
-      for await (const cmd of rl) {
-        if ((ended = await exec(cmd))) break;
+      let n = 0;
+      for await (const text of rl) {
+        n++;
+        let cmd: string | undefined;
+        try {
+          cmd = toCommand(text);
+        } catch (err) {
+          if (!(err instanceof UsageError)) throw err;
+          // Stop at a line that cannot be made into a command: the ones after it may depend on it.
+          io.stderr.write(`oneline: line ${n}: ${err.message}\n`);
+          exit = EXIT.usage;
+          break;
+        }
+        if (cmd !== undefined && (ended = await exec(cmd))) break;
       }
       rl.close();
     }
     if (!ended && client.connected) await client.disconnect();
-    return EXIT.ok;
+    return exit !== EXIT.ok ? exit : errorAnswers > 0 ? EXIT.remote : EXIT.ok;
   } catch (err) {
     client.destroy();
     return fail(err);

@@ -29,6 +29,7 @@ import {
   type ResponseLine,
 } from '@socket-oneline/protocol';
 import { DeadlineTimer } from './deadlines.js';
+import { checkClientOptions } from './option-check.js';
 import { abortError, abortableDelay, checkMs, checkPositive, isPing, mapSocketError, notConnected, Once } from './support.js';
 import { clientChannels } from './diagnostics.js';
 import { Pending, takePromise, type CollectMode, type PendingOwner } from './pending.js';
@@ -56,38 +57,48 @@ type Budgets = { [K in keyof typeof CLIENT_BUDGET_DEFAULTS]: number };
  * ```
  */
 export class OnelineClient extends EventEmitter<OnelineClientEvents> {
-  private readonly opts: Required<Omit<OnelineClientOptions, 'tls' | 'logger' | 'verbose'>> & {
+  readonly #opts: Required<Omit<OnelineClientOptions, 'tls' | 'logger' | 'verbose' | 'path'>> & {
+    path: string | undefined;
     tls: tls.ConnectionOptions | undefined;
   };
   /** The logger in use (silent by default). */
   readonly log: ResolvedLogger;
-  private socket: net.Socket | undefined;
-  private session: ClientSession | undefined;
-  private closeWaiters: (() => void)[] = [];
-  private readonly where: string;
-  private readonly timer = new DeadlineTimer();
+  #socket: net.Socket | undefined;
+  #session: ClientSession | undefined;
+  #closeWaiters: (() => void)[] = [];
+  readonly #where: string;
+  readonly #timer = new DeadlineTimer();
   // Pending writes of this tick, in order: text commands are joined into one string at the flush.
-  private outText: string[] = [];
-  private outParts: (string | Buffer)[] = [];
-  private flushScheduled = false;
+  #outText: string[] = [];
+  #outParts: (string | Buffer)[] = [];
+  #flushScheduled = false;
   // One clock read per tick for the deadlines of the requests issued in it.
-  private tickNow = -1;
+  #tickNow = -1;
   // True while reading is paused for the unread budget.
-  private paused = false;
-  private realignDeadline: Once | undefined;
-  private closedPromise: Promise<OnelineError | undefined> = Promise.resolve(undefined);
+  #paused = false;
+  #realignDeadline: Once | undefined;
+  #closedPromise: Promise<OnelineError | undefined> = Promise.resolve(undefined);
+  // Set while connect() runs (attempts and backoffs); destroy() aborts it.
+  #connecting: AbortController | undefined;
+  #disposing: Promise<void> | undefined;
   // What waiting calls report back to (one object per client, not public API).
-  private readonly owner: PendingOwner = {
-    giveUp: (p, error) => this.giveUp(p, error),
-    answered: (p) => this.answered(p),
+  readonly #owner: PendingOwner = {
+    giveUp: (p, error) => this.#giveUp(p, error),
+    answered: (p) => this.#answered(p),
     maxLineLength: 0,
   };
 
-  /** @throws OnelineError `ERR_ONELINE_INVALID_OPTION` for a bad option. */
+  /**
+   * Makes a client (it connects on {@link connect}). Give `port` (TCP) or `path` (Unix socket or named pipe).
+   * @throws OnelineError `ERR_ONELINE_INVALID_OPTION` for a bad option: an unknown key, a value of the
+   *   wrong type or out of range, `path` with `host`/`port`, or neither `port` nor `path`.
+   */
   constructor(options: OnelineClientOptions) {
     super();
-    const port = options?.port;
-    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    checkClientOptions(options);
+    const path = options.path;
+    const port = options.port ?? 0;
+    if (path === undefined && (!Number.isInteger(port) || port < 1 || port > 65535)) {
       throw new OnelineError('ERR_ONELINE_INVALID_OPTION', `port must be an integer 1..65535, got ${String(port)}`);
     }
     const { maxLineLength, stripCR } = resolveDecoderOptions({ ...options, maxLineLength: options.maxLineLength ?? DEFAULT_CLIENT_MAX_LINE_LENGTH });
@@ -97,9 +108,10 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
       maxResponseLines: checkPositive('maxResponseLines', options.maxResponseLines ?? CLIENT_BUDGET_DEFAULTS.maxResponseLines),
       maxResponseBytes: checkPositive('maxResponseBytes', options.maxResponseBytes ?? CLIENT_BUDGET_DEFAULTS.maxResponseBytes),
     };
-    this.opts = {
+    this.#opts = {
       port,
       host: options.host ?? DEFAULTS.host,
+      path,
       connectTimeout: checkMs('connectTimeout', options.connectTimeout ?? DEFAULTS.connectTimeout),
       retryFor: checkMs('retryFor', options.retryFor ?? DEFAULTS.retryFor),
       timeout: checkMs('timeout', options.timeout ?? DEFAULTS.timeout),
@@ -108,24 +120,24 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
       ...budgets,
       tls: options.tls === true ? {} : options.tls === false ? undefined : options.tls,
     };
-    this.where = `${this.opts.host}:${this.opts.port}`;
-    this.owner.maxLineLength = maxLineLength;
+    this.#where = path ?? `${this.#opts.host}:${this.#opts.port}`;
+    this.#owner.maxLineLength = maxLineLength;
     this.log = resolveLogger(options.logger, options.verbose, 'oneline-client', console);
   }
 
   /** Response lines received and not yet read (reading pauses above `maxQueuedLines`). */
   get queuedLines(): number {
-    return this.session?.queued ?? 0;
+    return this.#session?.queued ?? 0;
   }
 
   /** Bytes of the response lines received and not yet read (reading pauses above `maxQueuedBytes`). */
   get queuedBytes(): number {
-    return this.session?.queuedBytes ?? 0;
+    return this.#session?.queuedBytes ?? 0;
   }
 
   /** True once the handshake completed and until the connection closes or a close starts. */
   get connected(): boolean {
-    return this.session?.state === 'ready';
+    return this.#session?.state === 'ready';
   }
 
   /**
@@ -134,7 +146,7 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
    * rejects; already resolved when the client never connected.
    */
   get closed(): Promise<OnelineError | undefined> {
-    return this.closedPromise;
+    return this.#closedPromise;
   }
 
   /**
@@ -146,39 +158,51 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
    *   `ERR_ONELINE_SERVER_STATE` if already connected or connecting.
    */
   async connect(options: { signal?: AbortSignal; timeout?: number; retryFor?: number } = {}): Promise<void> {
-    if (this.session !== undefined && this.session.state !== 'closed') {
+    if (this.#connecting !== undefined || (this.#session !== undefined && this.#session.state !== 'closed')) {
       throw new OnelineError('ERR_ONELINE_SERVER_STATE', 'connect(): this client is already connected or connecting');
     }
     // The previous connection is over (its stream ended) even if its socket has not emitted 'close' yet.
-    this.socket?.destroy();
-    this.socket = undefined;
-    const retryFor = options.retryFor ?? this.opts.retryFor;
+    this.#socket?.destroy();
+    this.#socket = undefined;
+    // One signal for the caller's abort and destroy(), through every attempt and backoff.
+    const stop = new AbortController();
+    this.#connecting = stop;
+    const user = options.signal;
+    const onUserAbort = () => stop.abort(user!.reason);
+    if (user?.aborted) onUserAbort();
+    else user?.addEventListener('abort', onUserAbort, { once: true });
+    const retryFor = options.retryFor ?? this.#opts.retryFor;
     const deadline = Date.now() + retryFor;
     let delay = 20;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.attempt(options.timeout ?? this.opts.connectTimeout, options.signal);
-        return;
-      } catch (err) {
-        const e = err as OnelineError;
-        const retryable = e.code === 'ERR_ONELINE_REFUSED' || e.code === 'ERR_ONELINE_BUSY';
-        const left = deadline - Date.now();
-        if (!retryable || left <= 0) throw e;
-        this.log.debug({ attempt, code: e.code, retryInMs: Math.min(delay, left) }, 'connect failed; retrying');
-        // A backoff between attempts, bounded by the deadline (not a poll loop on our side).
-        await abortableDelay(Math.min(delay, left), options.signal);
-        delay = Math.min(delay * 2, 500);
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.#attempt(options.timeout ?? this.#opts.connectTimeout, stop.signal);
+          return;
+        } catch (err) {
+          const e = err as OnelineError;
+          const retryable = e.code === 'ERR_ONELINE_REFUSED' || e.code === 'ERR_ONELINE_BUSY';
+          const left = deadline - Date.now();
+          if (!retryable || left <= 0) throw e;
+          this.log.debug({ attempt, code: e.code, retryInMs: Math.min(delay, left) }, 'connect failed; retrying');
+          // A backoff between attempts, bounded by the deadline (not a poll loop on our side).
+          await abortableDelay(Math.min(delay, left), stop.signal);
+          delay = Math.min(delay * 2, 500);
+        }
       }
+    } finally {
+      user?.removeEventListener('abort', onUserAbort);
+      if (this.#connecting === stop) this.#connecting = undefined;
     }
   }
 
-  private attempt(timeout: number, signal: AbortSignal | undefined): Promise<void> {
+  #attempt(timeout: number, signal: AbortSignal | undefined): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       if (signal?.aborted) {
         reject(abortError(signal));
         return;
       }
-      const o = this.opts;
+      const o = this.#opts;
       const session = new ClientSession({
         maxLineLength: o.maxLineLength,
         stripCR: o.stripCR,
@@ -187,17 +211,18 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
         maxResponseLines: o.maxResponseLines,
         maxResponseBytes: o.maxResponseBytes,
       });
+      const target = o.path !== undefined ? { path: o.path } : { host: o.host, port: o.port };
       const socket: net.Socket =
         o.tls !== undefined
-          ? tls.connect({ host: o.host, port: o.port, servername: net.isIP(o.host) ? undefined : o.host, ...o.tls })
-          : net.connect({ host: o.host, port: o.port, noDelay: true });
-      this.socket = socket;
-      this.session = session;
-      this.outText = [];
-      this.outParts = [];
-      this.paused = false;
+          ? tls.connect({ ...target, servername: o.path !== undefined || net.isIP(o.host) ? undefined : o.host, ...o.tls })
+          : net.connect({ ...target, noDelay: true });
+      this.#socket = socket;
+      this.#session = session;
+      this.#outText = [];
+      this.#outParts = [];
+      this.#paused = false;
       let resolveClosed!: (e: OnelineError | undefined) => void;
-      this.closedPromise = new Promise((r) => (resolveClosed = r));
+      this.#closedPromise = new Promise((r) => (resolveClosed = r));
       let settled = false;
       let up = false;
       let timer: NodeJS.Timeout | undefined;
@@ -208,17 +233,17 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
         signal?.removeEventListener('abort', onAbort);
         if (err === undefined) {
           up = true;
-          this.log.info({ server: this.where }, 'connected');
-          if (clientChannels.connect.hasSubscribers) clientChannels.connect.publish({ client: this, server: this.where });
+          this.log.info({ server: this.#where }, 'connected');
+          if (clientChannels.connect.hasSubscribers) clientChannels.connect.publish({ client: this, server: this.#where });
           this.emit('connect');
           resolve();
         } else {
           session.failed(err);
           socket.destroy();
           // Never connected: calls say "not connected", not "closed".
-          if (this.session === session) {
-            this.session = undefined;
-            this.socket = undefined;
+          if (this.#session === session) {
+            this.#session = undefined;
+            this.#socket = undefined;
           }
           reject(err);
         }
@@ -227,7 +252,7 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
       signal?.addEventListener('abort', onAbort, { once: true });
       if (timeout > 0) {
         timer = setTimeout(
-          () => finish(new OnelineError('ERR_ONELINE_TIMEOUT', `connect to ${this.where} timed out after ${timeout} ms (TCP, TLS and ping/pong)`)),
+          () => finish(new OnelineError('ERR_ONELINE_TIMEOUT', `connect to ${this.#where} timed out after ${timeout} ms (TCP, TLS and ping/pong)`)),
           timeout,
         );
       }
@@ -246,14 +271,14 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
           const a = actions[i]!;
           if (a.type === 'ready') finish();
           else if (a.type === 'handshake-failed') finish(a.error);
-          else this.onSessionAction(session, a);
+          else this.#onSessionAction(session, a);
         }
         // Progress while realigning restarts its deadline: it counts time without progress.
-        if (this.realignDeadline !== undefined && session.waiting < before && this.session === session) this.armRealign(session);
-        this.timer.prune();
+        if (this.#realignDeadline !== undefined && session.waiting < before && this.#session === session) this.#armRealign(session);
+        this.#timer.prune();
         if (session.overBudget) {
           socket.pause();
-          this.paused = true;
+          this.#paused = true;
         }
 
       });
@@ -266,16 +291,16 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
           finish(
             new OnelineError(
               'ERR_ONELINE_TLS',
-              `${this.where} closed the connection right after the TLS handshake, before answering ping: it refused our client certificate (or its TLS policy refused us)`,
+              `${this.#where} closed the connection right after the TLS handshake, before answering ping: it refused our client certificate (or its TLS policy refused us)`,
             ),
           );
           return;
         }
         session.ended();
-        finish(session.error ?? new OnelineError('ERR_ONELINE_CLOSED', `${this.where} closed the connection`));
+        finish(session.error ?? new OnelineError('ERR_ONELINE_CLOSED', `${this.#where} closed the connection`));
       };
       socket.on('end', () => {
-        if (settled) this.endSession(session);
+        if (settled) this.#endSession(session);
         else endedEarly();
       });
       socket.on('error', (err: NodeJS.ErrnoException) => {
@@ -283,108 +308,108 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
           endedEarly();
           return;
         }
-        const e = mapSocketError(err, this.where);
+        const e = mapSocketError(err, this.#where);
         if (!settled) {
           finish(e);
           return;
         }
-        this.failSession(session, e);
+        this.#failSession(session, e);
         this.log.warn({ code: e.code }, e.message);
         if (this.listenerCount('error') > 0) this.emit('error', e);
       });
       socket.on('close', () => {
         if (!settled) endedEarly();
-        this.endSession(session);
-        if (this.socket === socket) this.socket = undefined;
+        this.#endSession(session);
+        if (this.#socket === socket) this.#socket = undefined;
         const err = session.error?.code === 'ERR_ONELINE_CLOSED' ? undefined : session.error;
         if (up) {
           if (clientChannels.close.hasSubscribers) clientChannels.close.publish({ client: this, error: err });
           this.emit('close', err);
         }
         resolveClosed(err);
-        if (this.session === session) for (const w of this.closeWaiters.splice(0)) w();
+        if (this.#session === session) for (const w of this.#closeWaiters.splice(0)) w();
       });
     });
   }
 
-  private endSession(session: ClientSession): void {
+  #endSession(session: ClientSession): void {
     if (session.state === 'closed') return;
     session.ended();
-    if (this.session === session) this.afterClose();
+    if (this.#session === session) this.#afterClose();
   }
 
-  private failSession(session: ClientSession, error: OnelineError): void {
+  #failSession(session: ClientSession, error: OnelineError): void {
     if (session.state === 'closed') return;
     session.failed(error);
-    if (this.session === session) this.afterClose();
+    if (this.#session === session) this.#afterClose();
   }
 
-  private afterClose(): void {
-    this.timer.clear();
-    this.realignDeadline = undefined;
-    this.outText = [];
-    this.outParts = [];
+  #afterClose(): void {
+    this.#timer.clear();
+    this.#realignDeadline = undefined;
+    this.#outText = [];
+    this.#outParts = [];
   }
 
-  private onSessionAction(session: ClientSession, a: ClientAction): void {
+  #onSessionAction(session: ClientSession, a: ClientAction): void {
     if (a.type === 'realign') {
-      if (a.data !== undefined) this.write(a.data);
-      if (this.realignDeadline === undefined) {
+      if (a.data !== undefined) this.#write(a.data);
+      if (this.#realignDeadline === undefined) {
         this.log.debug({ reason: a.reason.code }, 'realigning the response stream');
         if (clientChannels.realign.hasSubscribers) clientChannels.realign.publish({ client: this, phase: 'start', reason: a.reason });
       }
-      this.armRealign(session);
+      this.#armRealign(session);
     } else if (a.type === 'aligned') {
-      if (this.realignDeadline !== undefined) this.realignDeadline.done = true;
-      this.realignDeadline = undefined;
-      this.timer.prune();
+      if (this.#realignDeadline !== undefined) this.#realignDeadline.done = true;
+      this.#realignDeadline = undefined;
+      this.#timer.prune();
       if (clientChannels.realign.hasSubscribers) clientChannels.realign.publish({ client: this, phase: 'done', reason: undefined });
     }
   }
 
   /** (Re)starts the realignment's deadline: no `pong` in `timeout` ms closes the connection loudly. */
-  private armRealign(session: ClientSession): void {
-    if (this.realignDeadline !== undefined) this.realignDeadline.done = true;
-    this.realignDeadline = undefined;
-    const timeout = this.opts.timeout;
+  #armRealign(session: ClientSession): void {
+    if (this.#realignDeadline !== undefined) this.#realignDeadline.done = true;
+    this.#realignDeadline = undefined;
+    const timeout = this.#opts.timeout;
     if (timeout === 0) return;
     const d = new Once(performance.now() + timeout, () => {
-      if (this.session !== session || !session.realigning) return;
+      if (this.#session !== session || !session.realigning) return;
       const err = new OnelineError(
         'ERR_ONELINE_DESYNC',
         `the server did not answer the realignment ping within ${timeout} ms; the connection is closed so that no answer reaches the wrong request`,
       );
       this.log.warn({ code: err.code }, err.message);
-      this.failSession(session, err);
-      this.socket?.destroy();
+      this.#failSession(session, err);
+      this.#socket?.destroy();
     });
-    this.realignDeadline = d;
-    this.timer.add(d);
+    this.#realignDeadline = d;
+    this.#timer.add(d);
   }
 
   // Commands issued in one tick leave in one write.
-  private write(data: Buffer | string): void {
-    if (typeof data === 'string') this.outText.push(data);
+  #write(data: Buffer | string): void {
+    if (typeof data === 'string') this.#outText.push(data);
     else {
-      if (this.outText.length > 0) this.outParts.push(`${this.outText.join('\n')}\n`);
-      this.outText = [];
-      this.outParts.push(data);
+      if (this.#outText.length > 0) this.#outParts.push(`${this.#outText.join('\n')}\n`);
+      this.#outText = [];
+      this.#outParts.push(data);
     }
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      process.nextTick(this.flush);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      process.nextTick(this.#flush);
     }
   }
 
-  private readonly flush = (): void => {
-    this.flushScheduled = false;
-    this.tickNow = -1;
-    const parts = this.outParts;
+  readonly #flush = (): void => {
+    this.#flushScheduled = false;
+    this.#tickNow = -1;
+    const parts = this.#outParts;
     // Text commands come without their LF (see ClientSession.request).
-    const text = this.outText.length === 0 ? '' : `${this.outText.join('\n')}\n`;
-    this.outParts = [];
-    this.outText = [];
-    const s = this.socket;
+    const text = this.#outText.length === 0 ? '' : `${this.#outText.join('\n')}\n`;
+    this.#outParts = [];
+    this.#outText = [];
+    const s = this.#socket;
     if (s === undefined || s.destroyed) return;
     if (parts.length === 0) {
       if (text !== '') s.write(text);
@@ -396,15 +421,15 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
     s.uncork();
   };
 
-  private now(): number {
-    if (this.tickNow < 0) {
-      this.tickNow = performance.now();
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        process.nextTick(this.flush);
+  #now(): number {
+    if (this.#tickNow < 0) {
+      this.#tickNow = performance.now();
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        process.nextTick(this.#flush);
       }
     }
-    return this.tickNow;
+    return this.#tickNow;
   }
 
   /**
@@ -412,8 +437,8 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
    * @throws OnelineError `ERR_ONELINE_LF_IN_PAYLOAD`, `ERR_ONELINE_NOT_CONNECTED`, `ERR_ONELINE_CLOSED`.
    */
   send(command: Payload): void {
-    const session = this.ready('send()');
-    this.write(session.send(command));
+    const session = this.#ready('send()');
+    this.#write(session.send(command));
     if (clientChannels.command.hasSubscribers) clientChannels.command.publish({ client: this, command });
   }
 
@@ -424,14 +449,14 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
    *   `ERR_ONELINE_ABORTED`, `ERR_ONELINE_CLOSED`, `ERR_ONELINE_LINE_TOO_LONG`, `ERR_ONELINE_NOT_CONNECTED`.
    */
   async recv(options: WaitOptions = {}): Promise<ResponseLine> {
-    const session = this.session;
+    const session = this.#session;
     if (session === undefined) throw notConnected('recv()');
-    const p = this.pending('raw', undefined, 1, options);
+    const p = this.#pending('raw', undefined, 1, options);
     const promise = takePromise();
     if (p.done) return (await promise)[0]!;
     session.read(p);
-    this.maybeResume(session);
-    if (!p.done) this.track(p);
+    this.#maybeResume(session);
+    if (!p.done) this.#track(p);
     const lines = await promise;
     return lines[0]!;
   }
@@ -458,28 +483,28 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
       if (modes > 1) {
         return Promise.reject(new OnelineError('ERR_ONELINE_INVALID_OPTION', 'request(): give at most one of lines, until, barrier'));
       }
-      const cap = options.maxLines ?? this.opts.maxResponseLines;
+      const cap = options.maxLines ?? this.#opts.maxResponseLines;
       if (lines !== undefined && (!Number.isSafeInteger(lines) || lines < 0 || lines > cap)) {
         return Promise.reject(new OnelineError('ERR_ONELINE_INVALID_OPTION', `request(): lines must be an integer 0..${cap} (maxLines), got ${String(lines)}`));
       }
     }
     let session: ClientSession;
     try {
-      session = this.ready('request()');
+      session = this.#ready('request()');
     } catch (err) {
       return Promise.reject(err);
     }
     if (lines === 0) {
       // Nothing to collect: the command still goes out (nothing reserved for its answer).
       try {
-        this.write(session.send(command));
+        this.#write(session.send(command));
       } catch (err) {
         return Promise.reject(err);
       }
       return Promise.resolve([]);
     }
     const mode: CollectMode = barrier ? 'barrier' : until !== undefined ? 'until' : isPing(command) ? 'ping' : 'lines';
-    const p = this.pending(mode, command, until ?? lines ?? 1, options);
+    const p = this.#pending(mode, command, until ?? lines ?? 1, options);
     const promise = takePromise();
     if (p.done) return promise;
     let data: Buffer | string;
@@ -489,11 +514,11 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
       p.settle(err as OnelineError);
       return promise;
     }
-    this.write(data);
+    this.#write(data);
     if (clientChannels.command.hasSubscribers) clientChannels.command.publish({ client: this, command });
-    if (!p.done) this.track(p);
+    if (!p.done) this.#track(p);
     // Queued lines it took may bring the unread queue back under budget.
-    if (this.paused) this.maybeResume(session);
+    if (this.#paused) this.#maybeResume(session);
     return promise;
   }
 
@@ -518,22 +543,52 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
    * @throws OnelineError `ERR_ONELINE_NOT_CONNECTED`, `ERR_ONELINE_CLOSED`, `ERR_ONELINE_TIMEOUT` (the socket is then destroyed), `ERR_ONELINE_ABORTED`.
    */
   disconnect(options: WaitOptions = {}): Promise<void> {
-    return this.closeWith('disconnect', options);
+    return this.#closeWith('disconnect', options);
   }
 
   /** Sends `shutdown` (the server stops listening) and resolves when it has closed the connection. Throws as {@link disconnect}. */
   shutdown(options: WaitOptions = {}): Promise<void> {
-    return this.closeWith('shutdown', options);
+    return this.#closeWith('shutdown', options);
   }
 
-  /** Closes the connection at once without a protocol goodbye. Safe to call any time. */
+  /**
+   * Closes the connection at once without a protocol goodbye; a `connect()` in
+   * progress (retries included) rejects with `ERR_ONELINE_ABORTED`. Safe to call any time.
+   */
   destroy(): void {
-    this.socket?.destroy();
+    this.#connecting?.abort(new Error('destroy() was called while connecting'));
+    this.#socket?.destroy();
+  }
+
+  /**
+   * For `await using client = new OnelineClient(...)`: at the end of the scope,
+   * disconnects gracefully when connected (destroying the socket if the server
+   * does not close it within `timeout`), waits for a disconnect or shutdown
+   * already under way the same way, destroys a connection still being made,
+   * and resolves once the socket is closed. Never throws.
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.#disposing ??= this.#dispose().finally(() => {
+      this.#disposing = undefined;
+    });
+    return this.#disposing;
+  }
+
+  async #dispose(): Promise<void> {
+    const state = this.#session?.state;
+    try {
+      if (state === 'ready') await this.disconnect();
+      else if (state === 'closing') await this.#closing('dispose', {});
+    } catch {
+      // Timed out (the socket is destroyed) or already gone: nothing to report from a dispose.
+    }
+    this.destroy();
+    await this.#closedPromise;
   }
 
   /** Async iteration over incoming lines; ends cleanly when the connection closes. */
   async *[Symbol.asyncIterator](): AsyncGenerator<ResponseLine, void, undefined> {
-    if (this.session === undefined) return;
+    if (this.#session === undefined) return;
     for (;;) {
       try {
         yield await this.recv({ timeout: 0 });
@@ -545,47 +600,47 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
   }
 
   // A wait gave up (timeout or abort).
-  private giveUp(p: Pending, error: OnelineError): void {
-    const session = this.session;
+  #giveUp(p: Pending, error: OnelineError): void {
+    const session = this.#session;
     if (session !== undefined && session.state !== 'closed') {
       const actions = session.abandon(p, error);
-      for (const a of actions) this.onSessionAction(session, a);
+      for (const a of actions) this.#onSessionAction(session, a);
     }
     if (error.code === 'ERR_ONELINE_TIMEOUT' && clientChannels.timeout.hasSubscribers) {
       clientChannels.timeout.publish({ client: this, command: p.command, timeout: p.timeout });
     }
     p.settle(error);
-    this.timer.prune();
+    this.#timer.prune();
   }
 
   // A request got its whole answer.
   // (Settled deadlines are dropped and reading resumed once per socket read, not per answer.)
-  private answered(p: Pending): void {
+  #answered(p: Pending): void {
     if (clientChannels.answer.hasSubscribers) clientChannels.answer.publish({ client: this, command: p.command, lines: p.got.length });
   }
 
-  private pending(
+  #pending(
     mode: CollectMode,
     command: Payload | undefined,
     arg: number | ((l: ResponseLine) => boolean),
     options: WaitOptions,
   ): Pending {
-    const timeout = options.timeout ?? this.opts.timeout;
-    const p = new Pending(this.owner, mode, command, arg, timeout, options.signal);
+    const timeout = options.timeout ?? this.#opts.timeout;
+    const p = new Pending(this.#owner, mode, command, arg, timeout, options.signal);
     if (options.signal?.aborted) p.settle(abortError(options.signal));
     return p;
   }
 
-  private track(p: Pending): void {
+  #track(p: Pending): void {
     if (p.timeout > 0) {
       // Whole ms (a small integer, no boxed number per request); never earlier than asked.
-      p.at = Math.ceil(this.now() + p.timeout);
-      this.timer.add(p);
+      p.at = Math.ceil(this.#now() + p.timeout);
+      this.#timer.add(p);
     }
   }
 
-  private ready(what: string): ClientSession {
-    const session = this.session;
+  #ready(what: string): ClientSession {
+    const session = this.#session;
     if (session === undefined) throw notConnected(what);
     if (session.state !== 'ready') {
       const why = session.error !== undefined ? `: ${session.error.message}` : session.state === 'closing' ? ': a disconnect or shutdown is in progress' : '';
@@ -594,23 +649,27 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
     return session;
   }
 
-  private closeWith(kind: 'disconnect' | 'shutdown', options: WaitOptions): Promise<void> {
-    let session: ClientSession;
+  #closeWith(kind: 'disconnect' | 'shutdown', options: WaitOptions): Promise<void> {
     try {
-      session = this.ready(`${kind}()`);
-      this.write(session.close(kind));
+      const session = this.#ready(`${kind}()`);
+      this.#write(session.close(kind));
     } catch (err) {
       return Promise.reject(err);
     }
-    const socket = this.socket;
-    const timeout = options.timeout ?? this.opts.timeout;
+    return this.#closing(kind, options);
+  }
+
+  /** Resolves when the server has closed the connection; destroys the socket on a timeout or abort. */
+  #closing(kind: string, options: WaitOptions): Promise<void> {
+    const socket = this.#socket;
+    const timeout = options.timeout ?? this.#opts.timeout;
     return new Promise<void>((resolve, reject) => {
       let deadline: Once | undefined;
       const done = (err?: OnelineError) => {
         if (deadline !== undefined) deadline.done = true;
         options.signal?.removeEventListener('abort', onAbort);
-        const i = this.closeWaiters.indexOf(onClose);
-        if (i !== -1) this.closeWaiters.splice(i, 1);
+        const i = this.#closeWaiters.indexOf(onClose);
+        if (i !== -1) this.#closeWaiters.splice(i, 1);
         if (err === undefined) resolve();
         else {
           socket?.destroy();
@@ -619,23 +678,23 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
       };
       const onClose = () => done();
       const onAbort = () => done(abortError(options.signal!));
-      this.closeWaiters.push(onClose);
+      this.#closeWaiters.push(onClose);
       if (options.signal?.aborted) return onAbort();
       options.signal?.addEventListener('abort', onAbort, { once: true });
       if (timeout > 0) {
         deadline = new Once(performance.now() + timeout, () =>
           done(new OnelineError('ERR_ONELINE_TIMEOUT', `${kind}: the server did not close the connection within ${timeout} ms`)),
         );
-        this.timer.add(deadline);
+        this.#timer.add(deadline);
       }
     });
   }
 
-  private maybeResume(session: ClientSession): void {
-    const s = this.socket;
-    if (s !== undefined && this.session === session && s.isPaused() && !session.overBudget) {
+  #maybeResume(session: ClientSession): void {
+    const s = this.#socket;
+    if (s !== undefined && this.#session === session && s.isPaused() && !session.overBudget) {
       s.resume();
-      this.paused = false;
+      this.#paused = false;
     }
   }
 }

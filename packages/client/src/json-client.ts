@@ -36,14 +36,17 @@ export interface JsonClientOptions {
  * ```
  */
 export class JsonClient<M extends CommandSpecs<M>> {
-  private readonly field: string;
+  /** The connection the calls go over (connect it first). */
+  readonly client: OnelineClient;
+  readonly #field: string;
 
-  constructor(
-    /** The connection the calls go over (connect it first). */
-    readonly client: OnelineClient,
-    options: JsonClientOptions = {},
-  ) {
-    this.field = options.field ?? DEFAULT_COMMAND_FIELD;
+  /**
+   * @param client The connection the calls go over (connect it first).
+   * @param options The command field name. @defaultValue `{ field: 'cmd' }`
+   */
+  constructor(client: OnelineClient, options: JsonClientOptions = {}) {
+    this.client = client;
+    this.#field = options.field ?? DEFAULT_COMMAND_FIELD;
   }
 
   /**
@@ -55,7 +58,7 @@ export class JsonClient<M extends CommandSpecs<M>> {
    */
   async call<K extends CommandName<M>>(name: K, ...args: CallArgs<M, K>): Promise<M[K]['result']> {
     const [params, options] = args as [object | undefined, WaitOptions | undefined];
-    const line = encodeJsonCommand(name, params, { field: this.field });
+    const line = encodeJsonCommand(name, params, { field: this.#field });
     const [answer] = await this.client.request(line, { ...options, lines: 1 });
     if (answer === undefined) throw new OnelineError('ERR_ONELINE_CLOSED', `no answer to '${name}'`);
     const decoded = decodeJsonAnswer(answer.text);

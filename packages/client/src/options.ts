@@ -2,13 +2,28 @@
 import type tls from 'node:tls';
 import type { Logger, OnelineError, ResponseLine } from '@socket-oneline/protocol';
 
-/** Options of {@link OnelineClient}. */
+/**
+ * Options of {@link OnelineClient}: give `port` (TCP) or `path` (Unix socket
+ * or named pipe). Unknown keys and values of the wrong type are refused with
+ * `ERR_ONELINE_INVALID_OPTION`; a key set to `undefined` counts as not given.
+ */
 export interface OnelineClientOptions {
-  /** Server port (required). */
-  port: number;
-  /** Server host. @defaultValue `'127.0.0.1'` */
+  /** Server TCP port, 1..65535. Give `port` or {@link path}. */
+  port?: number;
+  /** Server host (TCP only). @defaultValue `'127.0.0.1'` */
   host?: string;
-  /** Connect with TLS: `true` for defaults, or `tls.ConnectionOptions` (`ca`, `cert`, `key`, ...). @defaultValue undefined (plain TCP) */
+  /**
+   * Connect to a local control socket instead of TCP: a Unix domain socket
+   * file (Linux, macOS), or a Windows named pipe (`\\.\pipe\name`), the
+   * same code path. Not with `host` or `port`. A missing socket file is
+   * `ERR_ONELINE_REFUSED` (so `retryFor` waits for the server to create it).
+   * @defaultValue undefined (TCP)
+   */
+  path?: string;
+  /**
+   * Connect with TLS (also over a `path`): `true` for defaults, or `tls.ConnectionOptions`
+   * (`ca`, `cert`, `key`, `servername`, ...). @defaultValue undefined (no TLS)
+   */
   tls?: boolean | tls.ConnectionOptions;
   /** Max ms for one connection attempt (TCP, TLS and the ping/pong handshake). @defaultValue 3000 (the original's handshake wait) */
   connectTimeout?: number;

@@ -25,6 +25,13 @@ export function mapSocketError(err: NodeJS.ErrnoException, where: string): Oneli
   if (err.code === 'ECONNREFUSED') {
     return new OnelineError('ERR_ONELINE_REFUSED', `connection refused by ${where}: nothing is listening there`, { cause: err });
   }
+  // A socket path with nothing there: like a refused port, and worth a retry (the server may not have started yet).
+  if (err.code === 'ENOENT') {
+    return new OnelineError('ERR_ONELINE_REFUSED', `no socket at ${where}: nothing is listening there`, { cause: err });
+  }
+  if (err.code === 'EACCES') {
+    return new OnelineError('ERR_ONELINE_SOCKET', `cannot connect to ${where}: permission denied (a server's socket file is owner-only unless it sets a wider mode)`, { cause: err });
+  }
   if (err.code !== undefined && TLS_CODE.test(err.code)) {
     const hint = err.code === 'ERR_SSL_WRONG_VERSION_NUMBER' ? ' (the server does not seem to speak TLS)' : '';
     return new OnelineError('ERR_ONELINE_TLS', `TLS with ${where} failed: ${err.message}${hint}`, { cause: err });

@@ -16,6 +16,8 @@ export interface SampleServerOptions {
   host?: string;
   /** @defaultValue 0 (a free port) */
   port?: number;
+  /** Listen on a Unix domain socket file or Windows named pipe instead of TCP (not with `host`/`port`). @defaultValue undefined (TCP) */
+  path?: string;
   /** Do not log each command. @defaultValue false */
   quiet?: boolean;
   /** Where command logs go. @defaultValue a logger writing `server: <- cmd` lines to stderr */
@@ -33,8 +35,7 @@ export interface SampleServerOptions {
 export function createSampleServer(options: SampleServerOptions = {}): OnelineServer {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   return new OnelineServer({
-    host: options.host ?? '127.0.0.1',
-    port: options.port ?? 0,
+    ...(options.path !== undefined ? { path: options.path } : { host: options.host ?? '127.0.0.1', port: options.port ?? 0 }),
     ...(options.logger !== undefined ? { logger: options.logger } : {}),
     ...options.limits,
     handler: (cmd) => {

@@ -1,5 +1,7 @@
 import { expect } from '@jest/globals';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import net from 'node:net';
 import { join } from 'node:path';
 import { OnelineClient } from '@socket-oneline/client';
@@ -114,6 +116,30 @@ describe('oneline-sample-server process', () => {
     expect((await next.request('cmd01'))[0]?.text).toBe('ack');
     await next.shutdown();
     expect(await exitOf(child)).toBe(0);
+  });
+
+  it('--path PATH: prints `listening on PATH`, serves over the socket file, removes it after shutdown', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oneline-sample-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const path = join(dir, 'sample.sock');
+    const { child, first, stdout } = await startServerProcess(['--path', path, '--quiet']);
+    expect(first).toBe(`listening on ${path}`);
+    const c = new OnelineClient({ path });
+    await c.connect();
+    expect((await c.request('cmd01'))[0]?.text).toBe('ack');
+    await c.shutdown();
+    expect(await exitOf(child)).toBe(0);
+    expect(stdout()).toBe(`${first}\n`);
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it('--path with --port is a usage error (exit 2)', async () => {
+    const child = spawn(process.execPath, [SERVER_BIN, '--path', '/tmp/x.sock', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(child);
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    expect(await exitOf(child)).toBe(2);
+    expect(err).toMatch(/--path or --host\/--port, not both/);
   });
 
   it('a bad limit value is a usage error (exit 2) with a clear message', async () => {

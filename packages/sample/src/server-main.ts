@@ -1,19 +1,22 @@
 /**
- * `oneline-sample-server [--host H] [--port P] [--quiet]`: runs the sample
- * server, prints exactly one line `listening on HOST:PORT` when ready, exits 0
- * after a `shutdown` command, and stops gracefully on SIGINT/SIGTERM.
+ * `oneline-sample-server [--host H] [--port P | --path PATH] [--quiet]`: runs
+ * the sample server, prints exactly one line `listening on HOST:PORT` (or
+ * `listening on PATH`) when ready, exits 0 after a `shutdown` command, and
+ * stops gracefully on SIGINT/SIGTERM.
  */
 import { parseArgs } from 'node:util';
 import { createSampleServer } from './sample-server.js';
 
-export const SERVER_HELP = `Usage: oneline-sample-server [--host HOST] [--port PORT] [--quiet] [limits]
+export const SERVER_HELP = `Usage: oneline-sample-server [--host HOST] [--port PORT | --path PATH] [--quiet] [limits]
 
 Runs the sample oneline server: 'cmd01' -> 'ack', anything else -> 'nak - unknown cmd'.
-Prints 'listening on HOST:PORT' when ready; exits 0 after a 'shutdown' command
-or on SIGINT/SIGTERM.
+Prints 'listening on HOST:PORT' (or 'listening on PATH') when ready; exits 0
+after a 'shutdown' command or on SIGINT/SIGTERM.
 
   --host HOST   address to listen on (default 127.0.0.1)
   --port PORT   port; 0 picks a free one (default 0)
+  --path PATH   listen on a Unix domain socket file (created owner-only,
+                removed on exit) or a Windows named pipe instead of TCP
   --quiet       do not log each command on stderr
 
 Limits (milliseconds; 0 turns one off; defaults as in @socket-oneline/server):
@@ -41,6 +44,7 @@ export async function main(argv: string[]): Promise<number> {
       options: {
         host: { type: 'string' },
         port: { type: 'string' },
+        path: { type: 'string' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         'idle-timeout': { type: 'string' },
@@ -57,6 +61,10 @@ export async function main(argv: string[]): Promise<number> {
   if (values.help === true) {
     process.stdout.write(SERVER_HELP);
     return 0;
+  }
+  if (values.path !== undefined && (values.port !== undefined || values.host !== undefined)) {
+    process.stderr.write('oneline-sample-server: give --path or --host/--port, not both\n');
+    return 2;
   }
   const port = Number(values.port ?? 0);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -76,7 +84,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   let server;
   try {
-    server = createSampleServer({ host: values.host ?? '127.0.0.1', port, quiet: values.quiet === true, limits });
+    const where = values.path !== undefined ? { path: values.path } : { host: values.host ?? '127.0.0.1', port };
+    server = createSampleServer({ ...where, quiet: values.quiet === true, limits });
   } catch (err) {
     process.stderr.write(`oneline-sample-server: ${(err as Error).message}\n`);
     return 2;
@@ -90,8 +99,11 @@ export async function main(argv: string[]): Promise<number> {
   process.once('SIGTERM', onSignal);
   try {
     const addr = await server.listen();
-    const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-    process.stdout.write(`listening on ${host}:${addr.port}\n`);
+    if (server.path !== undefined) process.stdout.write(`listening on ${server.path}\n`);
+    else {
+      const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+      process.stdout.write(`listening on ${host}:${addr.port}\n`);
+    }
   } catch (err) {
     process.stderr.write(`oneline-sample-server: ${(err as Error).message}\n`);
     return 1;
