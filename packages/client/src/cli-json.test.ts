@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 // `oneline --path` and `oneline --json` (issues 14 and 16), in-process against
 // a real OnelineServer (with `jsonRouter` for JSON), one-shot, piped and interactive.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';

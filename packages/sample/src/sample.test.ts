@@ -137,7 +137,7 @@ describe('oneline-sample-server process', () => {
     const child = spawn(process.execPath, [SERVER_BIN, '--path', '/tmp/x.sock', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(child);
     let err = '';
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     expect(await exitOf(child)).toBe(2);
     expect(err).toMatch(/--path or --host\/--port, not both/);
   });
