@@ -1,7 +1,7 @@
 import { expect } from '@jest/globals';
 import fc from 'fast-check';
 import { LineDecoder } from './decoder.js';
-import { encodeLine, encodeLines } from './encoder.js';
+import { encodeLineText, encodeLine, encodeLines } from './encoder.js';
 import { isOnelineError } from './errors.js';
 
 describe('encodeLine', () => {
@@ -60,5 +60,12 @@ describe('encode then decode', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('refuses a value that is neither a string nor a Uint8Array with ERR_ONELINE_INVALID_PAYLOAD [SRS-043]', () => {
+    for (const bad of [42, null, undefined, { text: 'x' }]) {
+      expect(() => encodeLine(bad as unknown as string)).toThrow(expect.objectContaining({ code: 'ERR_ONELINE_INVALID_PAYLOAD' }));
+      expect(() => encodeLineText(bad as unknown as string)).toThrow(expect.objectContaining({ code: 'ERR_ONELINE_INVALID_PAYLOAD' }));
+    }
   });
 });

@@ -12,11 +12,19 @@ function refuse(where: string): never {
   );
 }
 
+function notALine(payload: unknown): never {
+  throw new OnelineError(
+    'ERR_ONELINE_INVALID_PAYLOAD',
+    `a line must be a string or a Uint8Array, got ${payload === null ? 'null' : typeof payload}`,
+  );
+}
+
 /**
  * Encodes one packet: the payload followed by LF.
  *
  * @throws OnelineError `ERR_ONELINE_LF_IN_PAYLOAD` if the payload contains LF
- *   (the original wrote it as is, silently splitting the packet).
+ *   (the original wrote it as is, silently splitting the packet);
+ *   `ERR_ONELINE_INVALID_PAYLOAD` if it is neither a string nor a Uint8Array.
  */
 export function encodeLine(payload: Payload): Buffer {
   if (typeof payload === 'string') {
@@ -27,6 +35,7 @@ export function encodeLine(payload: Payload): Buffer {
     out[len] = LF;
     return out;
   }
+  if (!(payload instanceof Uint8Array)) notALine(payload);
   if (payload.indexOf(LF) !== -1) refuse('payload');
   const out = Buffer.allocUnsafe(payload.byteLength + 1);
   out.set(payload, 0);
@@ -41,6 +50,7 @@ export function encodeLine(payload: Payload): Buffer {
  * @throws OnelineError `ERR_ONELINE_LF_IN_PAYLOAD` if the payload contains LF.
  */
 export function encodeLineText(payload: string): string {
+  if (typeof payload !== 'string') notALine(payload);
   if (payload.indexOf('\n') !== -1) refuse('payload');
   return `${payload}\n`;
 }
