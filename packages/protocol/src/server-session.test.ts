@@ -125,11 +125,17 @@ describe('ServerSession: flow control and closing', () => {
   });
 
   it('stops wanting data once queued commands reach maxQueuedBytes, and wants it again as they run [SRS-030]', () => {
-    const sh = new SimShell(() => ({ kind: 'never' }), { maxQueuedBytes: 10 * (QUEUED_ITEM_OVERHEAD + 3) });
+    const sh = new SimShell(() => ({ kind: 'async', answers: [] }), { maxQueuedBytes: 10 * (QUEUED_ITEM_OVERHEAD + 3) });
     sh.feed(Buffer.from('cmd\n'.repeat(20)));
-    expect(sh.session.state).toBe('running'); // the first command's handler never settles
+    expect(sh.session.state).toBe('running'); // the first command's handler is pending
     expect(sh.session.queuedBytes).toBe(19 * (QUEUED_ITEM_OVERHEAD + 3));
     expect(sh.session.wantsData).toBe(false);
+    for (let i = 0; i < 9; i++) sh.settle(); // nine more commands run, ten wait
+    expect(sh.session.queuedBytes).toBe(10 * (QUEUED_ITEM_OVERHEAD + 3));
+    expect(sh.session.wantsData).toBe(false);
+    sh.settle(); // one more runs: under the budget again
+    expect(sh.session.queuedBytes).toBe(9 * (QUEUED_ITEM_OVERHEAD + 3));
+    expect(sh.session.wantsData).toBe(true);
   });
 
   it('keeps wanting data while a handler runs (so the shell sees the client leave)', () => {
