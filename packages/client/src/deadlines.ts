@@ -5,7 +5,7 @@
  * timer per request cost as much as the request itself when 200,000 were in
  * flight.
  */
-import { Deque } from '@socket-oneline/protocol';
+import { Fifo } from '@socket-oneline/protocol';
 
 /** Something with a deadline (ms on the `performance.now()` clock). */
 export interface Deadline {
@@ -18,7 +18,7 @@ export interface Deadline {
 
 /** Deadlines served by one timer. */
 export class DeadlineTimer {
-  private readonly fifo = new Deque<Deadline>();
+  private readonly fifo = new Fifo<Deadline>();
   private lastAt = -Infinity;
   private readonly heap: Deadline[] = [];
   private timer: NodeJS.Timeout | undefined;

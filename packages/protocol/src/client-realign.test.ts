@@ -3,7 +3,7 @@ import { expect } from '@jest/globals';
 // gives up, per-request caps and the unread budget (issue 12).
 import { OnelineError } from './errors.js';
 import { ClientSession, RequestReader, type ClientAction, type ResponseLine } from './client-session.js';
-import { Deque } from './deque.js';
+import { Fifo } from './fifo.js';
 
 class Take extends RequestReader {
   lines: string[] = [];
@@ -158,9 +158,9 @@ describe('ClientSession realignment', () => {
   });
 });
 
-describe('Deque', () => {
+describe('Fifo', () => {
   it('keeps FIFO order across compactions', () => {
-    const d = new Deque<number>();
+    const d = new Fifo<number>();
     const out: number[] = [];
     for (let i = 0; i < 5000; i++) {
       d.push(i);
@@ -169,5 +169,17 @@ describe('Deque', () => {
     while (d.length > 0) out.push(d.shift()!);
     expect(out).toEqual(Array.from({ length: 5000 }, (_, i) => i));
     expect(d.shift()).toBeUndefined();
+  });
+
+  it('at() and drain() see the items oldest first across a wrapped ring', () => {
+    const d = new Fifo<number>(4);
+    for (let i = 0; i < 3; i++) d.push(i);
+    d.shift();
+    d.shift();
+    for (let i = 3; i < 9; i++) d.push(i); // wraps, then grows
+    expect([0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => d.at(i))).toEqual([2, 3, 4, 5, 6, 7, 8, undefined, undefined]);
+    expect(d.drain()).toEqual([2, 3, 4, 5, 6, 7, 8]);
+    expect(d.length).toBe(0);
+    expect(d.peek()).toBeUndefined();
   });
 });

@@ -32,7 +32,7 @@
  * | closed     | -         | -     | -      | -     | closed  | closed   |
  */
 import { LineDecoder, type DecoderEvent, type LineDecoderOptions } from './decoder.js';
-import { Deque } from './deque.js';
+import { Fifo } from './fifo.js';
 import { encodeLine, encodeLineText, type Payload } from './encoder.js';
 
 // Validates a text command (no LF) and returns it unchanged.
@@ -83,7 +83,7 @@ export const CLIENT_BUDGET_DEFAULTS = Object.freeze({
   maxResponseBytes: 64 * 1024 * 1024,
 });
 
-/** The line a TLS server of ours sends to a plain-text client before closing. */
+/** The line a TLS server of ours sends to a plain-text client before closing (its client maps it to `ERR_ONELINE_TLS`). */
 export const TLS_REQUIRED_LINE = 'error: this server requires TLS';
 
 /** States of {@link ClientSession}. */
@@ -149,8 +149,8 @@ export class ClientSession {
   private current: ClientState = 'connecting';
   private readonly decoder: LineDecoder;
   private readonly events: DecoderEvent[] = [];
-  private readonly slots = new Deque<Slot>();
-  private readonly queue = new Deque<ResponseLine>();
+  private readonly slots = new Fifo<Slot>();
+  private readonly queue = new Fifo<ResponseLine>();
   private queueBytes = 0;
   private failure: OnelineError | undefined;
   private pushed = 0; // slots ever pushed

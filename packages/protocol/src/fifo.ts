@@ -32,6 +32,19 @@ export class Fifo<T> {
     return this.size === 0 ? undefined : this.items[this.head];
   }
 
+  /** The item at `i` (0 = oldest), or undefined. */
+  at(i: number): T | undefined {
+    return i >= 0 && i < this.size ? this.items[(this.head + i) & (this.items.length - 1)] : undefined;
+  }
+
+  /** Removes every item and returns them, oldest first. */
+  drain(): T[] {
+    const out: T[] = [];
+    for (let i = 0; i < this.size; i++) out.push(this.items[(this.head + i) & (this.items.length - 1)] as T);
+    this.clear();
+    return out;
+  }
+
   /** Replaces the front item (e.g. with what is left of it). Only when not empty. */
   replaceFront(item: T): void {
     this.items[this.head] = item;

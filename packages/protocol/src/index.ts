@@ -47,6 +47,7 @@ export {
   CLIENT_TRANSITIONS,
   CLIENT_BUDGET_DEFAULTS,
   DEFAULT_CLIENT_MAX_LINE_LENGTH,
+  TLS_REQUIRED_LINE,
   RequestReader,
   type RequestLimits,
   type RequestTicket,
@@ -58,7 +59,6 @@ export {
   type ResponseLine,
 } from './client-session.js';
 export { decodeDroppingInvalid } from './utf8.js';
-export { Deque } from './deque.js';
 export {
   encodeJsonCommand,
   encodeJsonResult,

@@ -15,6 +15,7 @@
  */
 import type net from 'node:net';
 import type tls from 'node:tls';
+import { TLS_REQUIRED_LINE } from '@socket-oneline/protocol';
 
 /** Limits of {@link Admission}. */
 export interface AdmissionLimits {
@@ -29,12 +30,10 @@ export interface AdmissionLimits {
 }
 
 const TLS_HANDSHAKE = 0x16;
-/**
- * What a plain-text client on a TLS port reads before the close. Our client
- * maps it to `ERR_ONELINE_TLS`; the original's client sees an answer that is
- * not `pong` and fails its handshake at once instead of hanging.
- */
-export const PLAIN_ON_TLS = 'error: this server requires TLS\n';
+// What a plain-text client on a TLS port reads before the close: the line our
+// client maps to ERR_ONELINE_TLS (one definition, in the protocol package);
+// the original's client sees an answer that is not `pong` and fails at once.
+const PLAIN_ON_TLS = `${TLS_REQUIRED_LINE}\n`;
 
 function destroyRejected(socket: net.Socket): void {
   socket.destroy();
