@@ -4,10 +4,10 @@ import { expect } from '@jest/globals';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { JsonCommandError, jsonRouter } from '@socket-oneline/server';
 import type { CommandMap } from '@socket-oneline/protocol';
-import { EXIT, HELP, run } from './cli.js';
+import { EXIT, HELP } from './cli.js';
+import { cli, startCli } from './test-support/cli-run.js';
 import { formatJsonAnswer, jsonCommandFromLine, jsonCommandsFromArgs, splitWords } from './cli-json.js';
 import { cleanup, client, ourServer } from './test-support/harness.js';
 
@@ -20,19 +20,6 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Runs the CLI in-process with captured streams. */
-async function cli(argv: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const input = new PassThrough() as PassThrough & { isTTY?: boolean };
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let o = '';
-  let e = '';
-  stdout.on('data', (d: Buffer) => (o += d.toString()));
-  stderr.on('data', (d: Buffer) => (e += d.toString()));
-  if (stdin !== undefined) input.end(stdin);
-  const code = await run(argv, { stdin: input, stdout, stderr });
-  return { code, stdout: o, stderr: e };
-}
 
 interface Device extends CommandMap {
   click_left: { params: { x: number; y: number }; result: { value: string; x: number; y: number } };
@@ -208,34 +195,27 @@ describe('oneline --json', () => {
 
   it('interactive: JSON answers pretty-printed at the prompt; a bad line is reported and the prompt goes on', async () => {
     const server = await device();
-    const input = new PassThrough() as PassThrough & { isTTY?: boolean };
-    input.isTTY = true;
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    let o = '';
-    let e = '';
-    stdout.on('data', (d: Buffer) => (o += d.toString()));
-    stderr.on('data', (d: Buffer) => (e += d.toString()));
-    const done = run(['--port', String(server.port), '--json'], { stdin: input, stdout, stderr });
+    const s = startCli(['--port', String(server.port), '--json'], true);
+    const { input, done } = s;
     const wait = async (ok: () => boolean) => {
       for (let i = 0; i < 300 && !ok(); i++) await new Promise((r) => setTimeout(r, 10));
     };
-    await wait(() => o.includes('oneline> '));
+    await wait(() => s.out().includes('oneline> '));
     input.write('click_left x=10 y=20\n');
-    await wait(() => o.includes('"value": "ack"'));
+    await wait(() => s.out().includes('"value": "ack"'));
     input.write('click_left x\n');
-    await wait(() => e.includes('key=value'));
+    await wait(() => s.err().includes('key=value'));
     input.write('refuse\n');
-    await wait(() => e.includes('E_DEVICE_BUSY'));
+    await wait(() => s.err().includes('E_DEVICE_BUSY'));
     input.write('status\n');
-    await wait(() => o.includes('"state": "idle"'));
+    await wait(() => s.out().includes('"state": "idle"'));
     input.end();
     expect(await done).toBe(EXIT.remote);
     // The terminal may echo input and redraw the prompt; the answer itself is there as printed.
-    expect(o.replace(/\r/g, '')).toContain(pretty({ value: 'ack', x: 10, y: 20 }));
-    expect(o.replace(/\r/g, '')).toContain(pretty({ state: 'idle' }));
-    expect(e).toContain("oneline: expected key=value after the command name, got 'x'");
-    expect(e).toContain(pretty({ error: { code: 'E_DEVICE_BUSY', message: 'the device is busy', details: { retryAfter: 5 } } }));
+    expect(s.out().replace(/\r/g, '')).toContain(pretty({ value: 'ack', x: 10, y: 20 }));
+    expect(s.out().replace(/\r/g, '')).toContain(pretty({ state: 'idle' }));
+    expect(s.err()).toContain("oneline: expected key=value after the command name, got 'x'");
+    expect(s.err()).toContain(pretty({ error: { code: 'E_DEVICE_BUSY', message: 'the device is busy', details: { retryAfter: 5 } } }));
   });
 
   it('--help documents --path, --json, --field and exit code 8', () => {

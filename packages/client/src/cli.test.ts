@@ -2,27 +2,13 @@ import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { EXIT, HELP, run } from './cli.js';
+import { EXIT, HELP } from './cli.js';
+import { cli, startCli } from './test-support/cli-run.js';
 import { makeCerts } from '@socket-oneline/testkit/certs';
 import { cleanup, client, closedPort, ourServer } from './test-support/harness.js';
 
 afterEach(cleanup);
 
-/** Runs the CLI in-process with captured streams. */
-async function cli(argv: string[], stdin?: string, tty = false): Promise<{ code: number; stdout: string; stderr: string }> {
-  const input = new PassThrough() as PassThrough & { isTTY?: boolean };
-  if (tty) input.isTTY = true;
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let o = '';
-  let e = '';
-  stdout.on('data', (d: Buffer) => (o += d.toString()));
-  stderr.on('data', (d: Buffer) => (e += d.toString()));
-  if (stdin !== undefined) input.end(stdin);
-  const code = await run(argv, { stdin: input, stdout, stderr });
-  return { code, stdout: o, stderr: e };
-}
 
 describe('oneline command (in-process)', () => {
   it('one-shot: prints pong for ping and exits 0 [SRS-025]', async () => {
@@ -128,17 +114,11 @@ describe('oneline command: zero or more lines, terminal safety, usage (issue 12)
 
   it('interactive: answers stay against the right commands after a command with no answer', async () => {
     const server = await sample();
-    const input = new PassThrough() as PassThrough & { isTTY?: boolean };
-    input.isTTY = true;
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    let o = '';
-    stdout.on('data', (d: Buffer) => (o += d.toString()));
-    stderr.on('data', () => undefined);
-    const done = run(['-p', String(server.port)], { stdin: input, stdout, stderr });
+    const s = startCli(['-p', String(server.port)], true);
+    const { input, done } = s;
     // eslint-disable-next-line no-control-regex
-    const answers = () => o.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').replace(/oneline> /g, '').split(/\r?\n/).filter((l) => ['ack', 'a', 'b', 'c', 'nak - unknown cmd'].includes(l));
-    for (let i = 0; i < 200 && !o.includes('oneline> '); i++) await new Promise((r) => setTimeout(r, 10));
+    const answers = () => s.out().replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').replace(/oneline> /g, '').split(/\r?\n/).filter((l) => ['ack', 'a', 'b', 'c', 'nak - unknown cmd'].includes(l));
+    for (let i = 0; i < 200 && !s.out().includes('oneline> '); i++) await new Promise((r) => setTimeout(r, 10));
     input.write('silent\ncmd01\nlist\ncmd01\n');
     for (let i = 0; i < 300 && answers().length < 5; i++) await new Promise((r) => setTimeout(r, 10));
     input.end();
@@ -148,23 +128,16 @@ describe('oneline command: zero or more lines, terminal safety, usage (issue 12)
 
   it('interactive: after the server leaves, the prompt says the connection is closed', async () => {
     const server = await sample();
-    const input = new PassThrough() as PassThrough & { isTTY?: boolean };
-    input.isTTY = true;
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    let o = '';
-    let e = '';
-    stdout.on('data', (d: Buffer) => (o += d.toString()));
-    stderr.on('data', (d: Buffer) => (e += d.toString()));
-    const done = run(['-p', String(server.port)], { stdin: input, stdout, stderr });
-    for (let i = 0; i < 200 && !o.includes('oneline> '); i++) await new Promise((r) => setTimeout(r, 10));
+    const s = startCli(['-p', String(server.port)], true);
+    const { input, done } = s;
+    for (let i = 0; i < 200 && !s.out().includes('oneline> '); i++) await new Promise((r) => setTimeout(r, 10));
     await server.close();
     input.write('cmd01\n');
-    for (let i = 0; i < 200 && e === ''; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 200 && s.err() === ''; i++) await new Promise((r) => setTimeout(r, 10));
     input.end();
     await done;
-    expect(e).toMatch(/connection (is )?closed/);
-    expect(e).not.toMatch(/connect\(\) first/);
+    expect(s.err()).toMatch(/connection (is )?closed/);
+    expect(s.err()).not.toMatch(/connect\(\) first/);
   });
 
   it('escapes control characters from the server by default; --raw passes them through', async () => {
