@@ -287,12 +287,10 @@ export class Connection implements CallTarget {
   /** Queues a handler's result; a refused result is reported, never thrown at the client. */
   private deliver(result: HandlerResult): void {
     if (result === undefined || result === null || !this.session.canSend) return;
-    if (typeof result === 'string' && result.indexOf('\n') === -1) {
-      this.session.send(result); // the common case: one valid text line
-      return;
-    }
     try {
-      checkResult(result);
+      // One line goes straight to the session (it checks for LF once); an
+      // array is checked whole first, so a bad line sends nothing.
+      if (typeof result !== 'string') checkResult(result);
       if (typeof result === 'string' || result instanceof Uint8Array) this.session.send(result);
       else for (const l of result) this.session.send(l);
     } catch (err) {
