@@ -296,3 +296,82 @@ describe('LineDecoder.feedTo', () => {
     expect(seen).toEqual(['carried', 'tail']);
   });
 });
+
+describe('LineDecoder pull (write/take)', () => {
+  const plainOf = (ev: { type: string; text?: string; length?: number } | undefined): string =>
+    ev === undefined ? '-' : ev.type === 'line' ? `line:${ev.text}` : `${ev.type}:${ev.length}`;
+
+  it('takes one line at a time from written chunks and counts the unread bytes', () => {
+    const d = new LineDecoder({ maxLineLength: 100 });
+    d.write(Buffer.from(`a\n${'b'.repeat(80)}\nc`));
+    d.write(Buffer.from('d\n'));
+    expect(d.unread).toBe(2 + 81 + 1 + 2);
+    expect(plainOf(d.take())).toBe('line:a');
+    expect(d.unread).toBe(81 + 1 + 2);
+    expect(plainOf(d.take())).toBe(`line:${'b'.repeat(80)}`);
+    expect(plainOf(d.take())).toBe('line:cd');
+    expect(plainOf(d.take())).toBe('-');
+    expect(d.unread).toBe(0);
+  });
+
+  it('for any chunking and any interleaving of write and take, yields what push yields [SRS-008]', () => {
+    const word = fc.constantFrom('ping', 'cmd01', '', 'x'.repeat(30), 'y'.repeat(300), 'h\u00e9', '\r', 'z'.repeat(120));
+    fc.assert(
+      fc.property(
+        fc.array(word, { maxLength: 40 }),
+        fc.uniqueArray(fc.integer({ min: 0, max: 3000 }), { maxLength: 12 }),
+        fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 1, maxLength: 20 }),
+        (words, rawCuts, takes) => {
+          const input = Buffer.from(words.map((w) => `${w}\n`).join('') + 'tail');
+          const want = new LineDecoder({ maxLineLength: 200 }).push(input).map(plainOf);
+          const d = new LineDecoder({ maxLineLength: 200 });
+          const got: string[] = [];
+          const chunks = cutAt(input, rawCuts.filter((o) => o <= input.length).sort((a, b) => a - b));
+          chunks.forEach((c, i) => {
+            d.write(c);
+            for (let k = 0; k < takes[i % takes.length]!; k++) {
+              const ev = d.take();
+              if (ev !== undefined) got.push(plainOf(ev));
+            }
+          });
+          for (let ev = d.take(); ev !== undefined; ev = d.take()) got.push(plainOf(ev));
+          expect(got).toEqual(want);
+          expect(d.buffered).toBe(4); // 'tail'
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('end() with lines still unread returns only the tail after the last LF; the lines stay to be taken', () => {
+    const d = new LineDecoder();
+    d.write(Buffer.from('one\ntw'));
+    d.write(Buffer.from('o\nthr'));
+    d.write(Buffer.from('ee'));
+    const [tail] = d.end();
+    expect(tail).toMatchObject({ type: 'incomplete', text: 'three', length: 5, tooLong: false });
+    expect(plainOf(d.take())).toBe('line:one');
+    expect(plainOf(d.take())).toBe('line:two');
+    expect(d.take()).toBeUndefined();
+    expect(d.end()).toEqual([]);
+  });
+
+  it('end() with lines unread reports an over-long tail as too long, and keeps the line begun before', () => {
+    const d = new LineDecoder({ maxLineLength: 4 });
+    d.push(Buffer.from('ab')); // held: the start of a line
+    d.write(Buffer.from('c\nxyzxyz'));
+    expect(d.end()).toEqual([{ type: 'incomplete', bytes: Buffer.alloc(0), text: '', invalid: false, length: 6, tooLong: true }]);
+    expect(plainOf(d.take())).toBe('line:abc');
+  });
+
+  it('reset() forgets unread chunks and the held line', () => {
+    const d = new LineDecoder();
+    d.push(Buffer.from('held'));
+    d.write(Buffer.from('x\ny\n'));
+    d.reset();
+    expect(d.unread).toBe(0);
+    expect(d.buffered).toBe(0);
+    expect(d.take()).toBeUndefined();
+    expect(d.push(Buffer.from('z\n')).map(plainOf)).toEqual(['line:z']);
+  });
+});

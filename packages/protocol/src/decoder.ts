@@ -10,6 +10,7 @@
  * were cut, so any chunking of the same bytes gives the same events.
  */
 import { OnelineError } from './errors.js';
+import { Fifo } from './fifo.js';
 import { decodeDroppingInvalid, isAscii, isUtf8 } from './utf8.js';
 
 /**
@@ -80,7 +81,7 @@ const utf8Slice: Slicer =
  * A decoded line: plain data (`JSON.stringify` shows text, invalid, length
  * and reason) that never keeps its socket chunk alive. Valid UTF-8 round-
  * trips, so the bytes of a valid line are re-encoded from its text on
- * access; an invalid line keeps a copy of its bytes (rare).
+ * access; an invalid line ({@link InvalidLine}) keeps a copy of its bytes.
  */
 class DecodedLine implements LineEvent {
   // On the prototype (set below): one field less per line.
@@ -88,17 +89,15 @@ class DecodedLine implements LineEvent {
   readonly text: string;
   readonly invalid: boolean;
   readonly length: number;
-  readonly #raw: Buffer | undefined;
 
-  constructor(src: Buffer, start: number, end: number, text: string, invalid: boolean) {
+  constructor(text: string, invalid: boolean, length: number) {
     this.text = text;
     this.invalid = invalid;
-    this.length = end - start;
-    this.#raw = invalid ? Buffer.from(src.subarray(start, end)) : undefined;
+    this.length = length;
   }
 
   get bytes(): Buffer {
-    return this.#raw === undefined ? Buffer.from(this.text, 'utf8') : Buffer.from(this.#raw);
+    return Buffer.from(this.text, 'utf8');
   }
 
   get reason(): 'undecodable' | undefined {
@@ -112,6 +111,20 @@ class DecodedLine implements LineEvent {
   }
 }
 Object.defineProperty(DecodedLine.prototype, 'type', { value: 'line', enumerable: true });
+
+/** A line that is not valid UTF-8: its bytes are kept (a copy, never the chunk). Rare, so off the valid lines' shape. */
+class InvalidLine extends DecodedLine {
+  readonly #raw: Buffer;
+
+  constructor(text: string, raw: Buffer) {
+    super(text, true, raw.length);
+    this.#raw = raw;
+  }
+
+  override get bytes(): Buffer {
+    return Buffer.from(this.#raw);
+  }
+}
 
 /** A LF-terminated line that was longer than `maxLineLength`; its bytes were discarded. */
 export interface OverflowEvent {
@@ -172,12 +185,33 @@ export function resolveDecoderOptions(options: LineDecoderOptions = {}): Require
   return { maxLineLength, stripCR };
 }
 
+/** The `incomplete` event for an unterminated tail within the limit. */
+function incomplete(bytes: Buffer): IncompleteEvent {
+  const valid = isUtf8(bytes);
+  return {
+    type: 'incomplete',
+    bytes,
+    text: valid ? bytes.toString('utf8') : decodeDroppingInvalid(bytes),
+    invalid: !valid,
+    length: bytes.length,
+    tooLong: false,
+  };
+}
+
 function toBuffer(chunk: Uint8Array): Buffer {
   return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
 
 /**
  * Splits a byte stream into LF-terminated lines. Pure: no I/O, no timers.
+ *
+ * Two ways to use it, one code path:
+ * - push: {@link push} / {@link feed} / {@link feedTo} decode a chunk at once;
+ * - pull: {@link write} queues a chunk (kept by reference, not copied) and
+ *   {@link take} decodes the next line only when it is wanted. Unread input
+ *   stays raw bytes (no object per queued line); {@link unread} counts it.
+ *   A server session pulls, so a pipelined burst goes from the chunk to the
+ *   handler one line at a time, with nothing gathered in between.
  *
  * @example
  * ```ts
@@ -191,12 +225,28 @@ export class LineDecoder {
   readonly maxLineLength: number;
   /** Whether a CR before the LF is stripped. */
   readonly stripCR: boolean;
+  // Lines up to this many bytes are cut from the chunk string in string mode.
+  private readonly shortMax: number;
+
+  // The chunk being read, and where its next line starts.
+  private buf: Buffer = EMPTY;
+  private pos = 0;
+  // String mode: the whole chunk is ASCII and decoded once into `str`; lines
+  // are found with String#indexOf (a native Buffer#indexOf per line costs
+  // more than a short line itself).
+  private strMode = false;
+  private str = '';
+  // Bytes-mode chunks: whether the whole chunk is ASCII (0 not known yet, 1 yes, 2 no).
+  private ascii = 0;
+  // Chunks written and not yet begun, and their bytes.
+  private readonly chunks = new Fifo<Buffer>();
+  private chunksLength = 0;
 
   // Copies of the current line's bytes from earlier chunks (total <= maxLineLength).
   // Created holding a Buffer (then emptied) so its elements kind never changes.
   private readonly pending: Buffer[] = [EMPTY];
   private pendingLength = 0;
-  // While > 0 the current line is over the limit: count only, hold nothing.
+  // While discarding, the current line is over the limit: count only, hold nothing.
   private discardedLength = 0;
   private discarding = false;
 
@@ -205,12 +255,18 @@ export class LineDecoder {
     const resolved = resolveDecoderOptions(options);
     this.maxLineLength = resolved.maxLineLength;
     this.stripCR = resolved.stripCR;
+    this.shortMax = Math.min(SLICE_MAX - 1, this.maxLineLength);
     this.pending.length = 0;
   }
 
   /** Bytes currently held for an unfinished line (never more than `maxLineLength`). */
   get buffered(): number {
     return this.pendingLength;
+  }
+
+  /** Bytes written with {@link write} and not yet read by {@link take}. */
+  get unread(): number {
+    return this.buf.length - this.pos + this.chunksLength;
   }
 
   /** True while the current line is over the limit and being discarded. */
@@ -224,7 +280,7 @@ export class LineDecoder {
    */
   push(chunk: Uint8Array): DecoderEvent[] {
     const out: DecoderEvent[] = [];
-    this.feed(chunk, out);
+    this.feedTo(chunk, new ArraySink(out));
     return out;
   }
 
@@ -237,100 +293,125 @@ export class LineDecoder {
   }
 
   /**
-   * Like {@link feed} but hands each event to `sink` as soon as it is decoded:
-   * nothing is gathered per chunk, so an event the sink does not keep dies
-   * young (gathering a whole chunk's events first costs more in garbage
-   * collection than decoding them). If `sink` throws, the exception
-   * propagates, the chunk's remaining complete lines are dropped and the
-   * decoder stays consistent (bytes after the chunk's last LF are held).
+   * Like {@link feed} but hands each event to `sink` as soon as it is decoded.
+   * If `sink` throws, the exception propagates, the remaining complete lines
+   * are dropped and the decoder stays consistent (bytes after the last LF
+   * are held). Lines queued by {@link write} and not yet taken come first.
    */
   feedTo(chunk: Uint8Array, sink: DecoderSink): void {
-    const buf = toBuffer(chunk);
-    let start = 0;
-    let lf = buf.indexOf(LF, 0);
-    if (this.pendingLength !== 0 || this.discarding) {
-      if (lf === -1) {
-        this.hold(buf, 0);
-        return;
-      }
-      try {
-        this.finishCarried(buf, lf, sink);
-      } catch (err) {
-        this.holdAfterLastLf(buf);
-        throw err;
-      }
-      start = lf + 1;
-      lf = buf.indexOf(LF, start);
+    this.write(chunk);
+    try {
+      for (let ev = this.take(); ev !== undefined; ev = this.take()) sink.onEvent(ev);
+    } catch (err) {
+      this.dropLines();
+      throw err;
     }
-    if (lf !== -1) {
-      // String path: when the chunk is ASCII and its first complete line is
-      // not long (typical of pipelined commands), decode the chunk to one
-      // string once and find lines with String#indexOf: a native
-      // Buffer#indexOf call per line costs more than a short line itself.
-      // Long lines skip it: the chunk copy would double their decoding work.
-      let ascii: boolean | undefined;
-      if (lf - start < LONG_LINE && buf.length - start >= 64) ascii = isAscii(buf);
-      try {
-        if (ascii === true) {
-          start = this.scanString(buf, asciiSlice(buf, 0, buf.length), start, lf, sink);
-        } else {
-          start = this.scanBytes(buf, start, lf, sink, ascii);
-        }
-      } catch (err) {
-        this.holdAfterLastLf(buf);
-        throw err;
-      }
-    }
-    if (start < buf.length) this.hold(buf, start);
   }
 
   /**
-   * Lines of an ASCII chunk, found in `str` (the whole chunk decoded once);
-   * `lf` is the first LF at or after `start`. Returns where the tail begins.
-   * Only lines shorter than V8's sliced-string minimum are cut from `str`
-   * (longer ones are copied from `buf`), so no line keeps the chunk string alive.
+   * Queues a chunk for {@link take}. The chunk is kept by reference until
+   * its lines are taken: do not modify it. Never throws.
    */
-  private scanString(buf: Buffer, str: string, start: number, lf: number, sink: DecoderSink): number {
-    const stripCR = this.stripCR;
-    // Lines up to this length are cut from `str`; longer ones (or over a tiny limit) go the slow way.
-    const shortMax = Math.min(SLICE_MAX - 1, this.maxLineLength);
-    while (lf !== -1) {
-      const len = lf - start;
-      if (len <= shortMax) {
-        const end = stripCR && len > 0 && str.charCodeAt(lf - 1) === CR ? lf - 1 : lf;
-        sink.onEvent(new DecodedLine(buf, start, end, str.slice(start, end), false));
-      } else {
-        sink.onEvent(this.longLine(buf, start, lf, true));
-      }
-      start = lf + 1;
-      lf = str.indexOf('\n', start);
-    }
-    return start;
+  write(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    this.chunks.push(toBuffer(chunk));
+    this.chunksLength += chunk.length;
   }
 
-  /** Lines of any chunk, found with Buffer#indexOf. Returns where the tail begins. */
-  private scanBytes(buf: Buffer, start: number, lf: number, sink: DecoderSink, ascii: boolean | undefined): number {
-    // Whether the whole chunk is ASCII (undefined until a short line needs
-    // it): one native scan then spares every line its own check.
-    while (lf !== -1) {
-      if (lf - start >= LONG_LINE && ascii === undefined) {
-        // Long line: decode and validate in one pass (utf8Slice, then a
-        // cheap U+FFFD check) rather than an ASCII scan plus a copy.
-        sink.onEvent(this.longLine(buf, start, lf, false));
-      } else {
-        ascii ??= isAscii(buf);
-        sink.onEvent(this.longLine(buf, start, lf, ascii));
+  /**
+   * The next complete line (or `overflow` for one over `maxLineLength`) from
+   * the chunks written so far, or undefined when none is complete yet (a
+   * partial line is then held, bounded by `maxLineLength`). Never throws.
+   */
+  take(): LineEvent | OverflowEvent | undefined {
+    if (this.strMode) {
+      // The common case, kept small so it inlines into the caller: a short
+      // line of an ASCII chunk, cut from the chunk's string.
+      const start = this.pos;
+      const lf = this.str.indexOf('\n', start);
+      const len = lf - start; // negative when there is no LF
+      if (len >= 0 && len <= this.shortMax) {
+        this.pos = lf + 1;
+        const end = this.stripCR && len > 0 && this.str.charCodeAt(lf - 1) === CR ? lf - 1 : lf;
+        return new DecodedLine(this.str.slice(start, end), false, end - start);
       }
-      start = lf + 1;
-      lf = buf.indexOf(LF, start);
     }
-    return start;
+    return this.takeSlow();
   }
 
-  /** After a sink threw: the chunk's remaining complete lines are dropped, its tail is kept. */
-  private holdAfterLastLf(buf: Buffer): void {
-    const tail = buf.lastIndexOf(LF) + 1;
-    if (tail < buf.length) this.hold(buf, tail);
+  /** Everything {@link take} does not do inline: chunk changes, carried and long lines, tails. */
+  private takeSlow(): LineEvent | OverflowEvent | undefined {
+    for (;;) {
+      const buf = this.buf;
+      const start = this.pos;
+      if (start >= buf.length) {
+        if (!this.begin()) return undefined;
+        if (this.pendingLength !== 0 || this.discarding) {
+          const next = this.buf;
+          const lf = next.indexOf(LF);
+          if (lf === -1) {
+            this.hold(next, 0);
+            this.pos = next.length;
+            continue;
+          }
+          this.pos = lf + 1;
+          this.chooseMode(lf + 1);
+          return this.finishCarried(next, lf);
+        }
+        this.chooseMode(0);
+        continue;
+      }
+      const lf = this.strMode ? this.str.indexOf('\n', start) : buf.indexOf(LF, start);
+      if (lf === -1) {
+        // No LF in the rest of this chunk: a copy is held, so the chunk is not pinned.
+        this.hold(buf, start);
+        this.pos = buf.length;
+        continue;
+      }
+      this.pos = lf + 1;
+      if (this.strMode) return this.longLine(buf, start, lf, true);
+      // Bytes mode: a long line is decoded and validated in one pass
+      // (utf8Slice, then a U+FFFD check) rather than an ASCII scan plus a copy.
+      if (lf - start >= LONG_LINE && this.ascii === 0) return this.longLine(buf, start, lf, false);
+      // A short one: one native scan of the whole chunk spares every line its own check.
+      if (this.ascii === 0) this.ascii = isAscii(buf) ? 1 : 2;
+      return this.longLine(buf, start, lf, this.ascii === 1);
+    }
+  }
+
+  /** Makes the next written chunk the current one; false when there is none. */
+  private begin(): boolean {
+    const next = this.chunks.shift();
+    this.strMode = false;
+    this.str = '';
+    this.ascii = 0;
+    this.pos = 0;
+    if (next === undefined) {
+      this.buf = EMPTY;
+      return false;
+    }
+    this.chunksLength -= next.length;
+    this.buf = next;
+    return true;
+  }
+
+  /**
+   * String mode for the rest of the chunk (from `from`) when it is ASCII,
+   * long enough to pay for the decode, and its first line is not long (the
+   * chunk copy would double a long line's decoding work).
+   */
+  private chooseMode(from: number): void {
+    const buf = this.buf;
+    if (buf.length - from < 64) return;
+    const lf = buf.indexOf(LF, from);
+    if (lf === -1 || lf - from >= LONG_LINE) return;
+    if (!isAscii(buf)) {
+      this.ascii = 2;
+      return;
+    }
+    this.ascii = 1;
+    this.strMode = true;
+    this.str = asciiSlice(buf, 0, buf.length);
   }
 
   /** A line that may be over the limit (checked here, off the short-line path). */
@@ -340,25 +421,22 @@ export class LineDecoder {
   }
 
   /** Completes the line begun in earlier chunks at this chunk's first LF. */
-  private finishCarried(buf: Buffer, lf: number, sink: DecoderSink): void {
-    // State is reset before the sink sees the event: it may throw.
+  private finishCarried(buf: Buffer, lf: number): LineEvent | OverflowEvent {
     if (this.discarding) {
       const length = this.discardedLength + lf;
       this.discarding = false;
       this.discardedLength = 0;
-      sink.onEvent({ type: 'overflow', length });
-      return;
+      return { type: 'overflow', length };
     }
     const total = this.pendingLength + lf;
     if (total > this.maxLineLength) {
       this.clearPending();
-      sink.onEvent({ type: 'overflow', length: total });
-      return;
+      return { type: 'overflow', length: total };
     }
     this.pending.push(buf.subarray(0, lf));
     const joined = Buffer.concat(this.pending, total);
     this.clearPending();
-    sink.onEvent(this.line(joined, 0, total, isAscii(joined)));
+    return this.line(joined, 0, total, isAscii(joined));
   }
 
   // Emptied in place, never replaced: a fresh `[]` has another elements kind
@@ -370,24 +448,67 @@ export class LineDecoder {
   }
 
   /**
+   * Cuts the unread input after its last LF: what comes before stays to be
+   * taken; the bytes after it are returned (an unterminated tail). With no
+   * LF unread, all of it is returned: it continues the held line.
+   */
+  private splitTail(): Buffer[] {
+    const unread: Buffer[] = [];
+    if (this.pos < this.buf.length) unread.push(this.buf.subarray(this.pos));
+    for (const c of this.chunks.drain()) unread.push(c);
+    this.chunksLength = 0;
+    this.begin();
+    for (let i = unread.length - 1; i >= 0; i--) {
+      const lf = unread[i]!.lastIndexOf(LF);
+      if (lf === -1) continue;
+      for (let j = 0; j < i; j++) this.write(unread[j]!);
+      this.write(unread[i]!.subarray(0, lf + 1));
+      return [unread[i]!.subarray(lf + 1), ...unread.slice(i + 1)];
+    }
+    return unread;
+  }
+
+  /** After a sink threw: the complete lines not yet taken are dropped, the tail after the last LF is held. */
+  private dropLines(): void {
+    const tail = this.splitTail();
+    // Lines were unread: the held line was the first of them, dropped with them.
+    if (this.unread !== 0) this.reset();
+    for (const p of tail) if (p.length > 0) this.hold(p, 0);
+  }
+
+  /** Drops every unread byte and the held line: what was written is forgotten. */
+  reset(): void {
+    this.chunks.clear();
+    this.chunksLength = 0;
+    this.begin();
+    this.clearPending();
+    this.discarding = false;
+    this.discardedLength = 0;
+  }
+
+  /**
    * Signals end of stream. Returns one `incomplete` event if bytes without a
-   * LF were pending, else nothing. The decoder is then reset for reuse.
+   * LF were pending (after the last complete line), else nothing. Lines
+   * written and not yet taken stay available to {@link take}; the decoder
+   * can then be reused.
    */
   end(): DecoderEvent[] {
+    const tail = this.splitTail();
+    if (this.unread !== 0) {
+      // Lines remain to be taken (and the held line is the first of them):
+      // the tail stands alone.
+      let length = 0;
+      for (const p of tail) length += p.length;
+      if (length === 0) return [];
+      if (length > this.maxLineLength) return [{ type: 'incomplete', bytes: EMPTY, text: '', invalid: false, length, tooLong: true }];
+      return [incomplete(Buffer.concat(tail, length))];
+    }
+    for (const p of tail) if (p.length > 0) this.hold(p, 0);
     let ev: IncompleteEvent | undefined;
     if (this.discarding) {
       ev = { type: 'incomplete', bytes: EMPTY, text: '', invalid: false, length: this.discardedLength, tooLong: true };
     } else if (this.pendingLength !== 0) {
-      const bytes = Buffer.concat(this.pending, this.pendingLength);
-      const valid = isUtf8(bytes);
-      ev = {
-        type: 'incomplete',
-        bytes,
-        text: valid ? bytes.toString('utf8') : decodeDroppingInvalid(bytes),
-        invalid: !valid,
-        length: bytes.length,
-        tooLong: false,
-      };
+      ev = incomplete(Buffer.concat(this.pending, this.pendingLength));
     }
     this.clearPending();
     this.discarding = false;
@@ -418,12 +539,12 @@ export class LineDecoder {
 
   private line(buf: Buffer, start: number, end: number, ascii: boolean): LineEvent {
     if (this.stripCR && end > start && buf[end - 1] === CR) end -= 1;
-    if (ascii) return new DecodedLine(buf, start, end, asciiSlice(buf, start, end), false);
+    if (ascii) return new DecodedLine(asciiSlice(buf, start, end), false, end - start);
     const text = utf8Slice(buf, start, end);
     // Invalid input always decodes with U+FFFD; only then is a full check needed.
-    if (text.indexOf('\uFFFD') === -1) return new DecodedLine(buf, start, end, text, false);
+    if (text.indexOf('\uFFFD') === -1) return new DecodedLine(text, false, end - start);
     const bytes = buf.subarray(start, end);
-    if (isUtf8(bytes)) return new DecodedLine(buf, start, end, text, false);
-    return new DecodedLine(buf, start, end, decodeDroppingInvalid(bytes), true);
+    if (isUtf8(bytes)) return new DecodedLine(text, false, end - start);
+    return new InvalidLine(decodeDroppingInvalid(bytes), Buffer.from(bytes));
   }
 }

@@ -33,7 +33,6 @@ export {
   ServerSession,
   SERVER_TRANSITIONS,
   BUILTIN_COMMANDS,
-  QUEUED_ITEM_OVERHEAD,
   type BuiltinCommand,
   type ServerState,
   type ServerEvent,

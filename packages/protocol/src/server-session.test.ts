@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { OnelineError } from './errors.js';
 import {
-  QUEUED_ITEM_OVERHEAD,
   SERVER_TRANSITIONS,
   ServerSession,
   type ServerEvent,
@@ -124,18 +123,29 @@ describe('ServerSession: flow control and closing', () => {
     expect(sh.maxOutputBytes).toBeLessThanOrEqual(1000 + big.length + 1);
   });
 
-  it('stops wanting data once queued commands reach maxQueuedBytes, and wants it again as they run [SRS-030]', () => {
-    const sh = new SimShell(() => ({ kind: 'async', answers: [] }), { maxQueuedBytes: 10 * (QUEUED_ITEM_OVERHEAD + 3) });
+  it('stops wanting data once unread commands reach maxQueuedBytes, and wants it again as they run [SRS-030]', () => {
+    const sh = new SimShell(() => ({ kind: 'async', answers: [] }), { maxQueuedBytes: 10 * 4 });
     sh.feed(Buffer.from('cmd\n'.repeat(20)));
     expect(sh.session.state).toBe('running'); // the first command's handler is pending
-    expect(sh.session.queuedBytes).toBe(19 * (QUEUED_ITEM_OVERHEAD + 3));
+    expect(sh.session.queuedBytes).toBe(19 * 4);
     expect(sh.session.wantsData).toBe(false);
     for (let i = 0; i < 9; i++) sh.settle(); // nine more commands run, ten wait
-    expect(sh.session.queuedBytes).toBe(10 * (QUEUED_ITEM_OVERHEAD + 3));
+    expect(sh.session.queuedBytes).toBe(10 * 4);
     expect(sh.session.wantsData).toBe(false);
     sh.settle(); // one more runs: under the budget again
-    expect(sh.session.queuedBytes).toBe(9 * (QUEUED_ITEM_OVERHEAD + 3));
+    expect(sh.session.queuedBytes).toBe(9 * 4);
     expect(sh.session.wantsData).toBe(true);
+  });
+
+  it('holds unread input as raw bytes: a flood of empty lines costs one byte each, no object per line', () => {
+    const sh = new SimShell(() => ({ kind: 'never' }), { maxQueuedBytes: 1000 });
+    sh.feed(Buffer.from('hang\n'));
+    sh.feed(Buffer.from('\n'.repeat(999)));
+    expect(sh.session.queuedBytes).toBe(999);
+    expect(sh.session.wantsData).toBe(true);
+    sh.feed(Buffer.from('\n'));
+    expect(sh.session.wantsData).toBe(false);
+    expect(sh.delivered).toHaveLength(1);
   });
 
   it('keeps wanting data while a handler runs (so the shell sees the client leave)', () => {
@@ -365,7 +375,7 @@ describe('ServerSession: model-based (random interleavings against a reference m
             const answers = c.text === 'big' ? [big] : [`re:${c.text}`, `#${i}`];
             return kind === 'sync' || kind === 'async' ? { kind, answers } : { kind };
           },
-          { writeHighWaterMark: hwm, maxLineLength, maxQueuedBytes: 4 * (QUEUED_ITEM_OVERHEAD + 10) },
+          { writeHighWaterMark: hwm, maxLineLength, maxQueuedBytes: 40 },
         );
         let fed = '';
         let sawEof = false;
@@ -391,7 +401,8 @@ describe('ServerSession: model-based (random interleavings against a reference m
           }
           // Bytes held: within the budget plus one answer.
           expect(sh.session.outputBytes).toBeLessThanOrEqual(hwm + big.length + 1);
-          expect(sh.session.queuedBytes).toBeLessThanOrEqual(4 * (QUEUED_ITEM_OVERHEAD + 10) + 6 * (QUEUED_ITEM_OVERHEAD + 15));
+          // A feed is taken only while under the budget, and one feed is at most 6 words of 15 bytes.
+          expect(sh.session.queuedBytes).toBeLessThanOrEqual(40 + 6 * 15);
         }
         // Finish: settle and drain everything still possible.
         for (let i = 0; i < 1000 && (sh.settle() || sh.drain()); i++);

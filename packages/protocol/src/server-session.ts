@@ -6,7 +6,9 @@
  * moves bytes and owns the timers.
  *
  * - Input: the shell feeds what it reads to {@link ServerSession.receive}.
- *   Complete lines are queued, counted in bytes against `maxQueuedBytes`;
+ *   Chunks are kept as raw bytes, counted against `maxQueuedBytes`, and
+ *   decoded one line at a time as `next()` wants them (no object per queued
+ *   line: a flood of empty lines costs one byte each);
  *   {@link ServerSession.wantsData} tells the shell whether to keep reading.
  *   Reading goes on while a handler runs, so the shell sees the client leave.
  * - Work: the shell pulls with {@link ServerSession.next}. It gets either a
@@ -47,10 +49,10 @@
  * closed; `send` an answer is produced. `error` means the socket went away
  * before a clean end: what was not written is dropped.
  */
-import { LineDecoder, type DecoderEvent, type DecoderSink, type LineDecoderOptions, type IncompleteEvent } from './decoder.js';
+import { LineDecoder, type LineDecoderOptions, type IncompleteEvent } from './decoder.js';
 import { encodeLine, type Payload } from './encoder.js';
 import { OnelineError } from './errors.js';
-import { Fifo } from './fifo.js';
+import { OutputQueue } from './output-queue.js';
 import { compileTable, illegalTransition, type CompiledState, type TransitionTable } from './fsm.js';
 
 /** States of {@link ServerSession} (see the table in the file header). */
@@ -168,20 +170,15 @@ export interface ServerSessionOptions extends LineDecoderOptions {
    */
   writeHighWaterMark?: number;
   /**
-   * Bytes of received, not yet run commands above which {@link ServerSession.wantsData} turns false.
-   * Each queued command counts its length plus 64 bytes of bookkeeping, so a flood of empty lines is bounded too.
+   * Bytes received and not yet run as commands above which {@link ServerSession.wantsData} turns false.
+   * Unread input is held as raw bytes (no object per line), so this bounds a flood of empty lines too.
    * @defaultValue 1048576 (1 MiB)
    */
   maxQueuedBytes?: number;
 }
 
-/** What one queued item costs besides its bytes (object and slot): counted so items are bounded too. */
-export const QUEUED_ITEM_OVERHEAD = 64;
-// Small text answers are joined in a string (fastest for V8) up to this many
-// characters, then encoded into one Buffer: no unbounded string is built.
-const TEXT_CHUNK = 16 * 1024;
 const EMPTY = Buffer.alloc(0);
-const PONG = 'pong\n';
+const PONG = 'pong';
 
 /** A too-long line: its bytes were discarded, only the length is known. */
 class TooLongCommand implements Command {
@@ -201,20 +198,12 @@ function positiveInt(name: string, v: number): number {
   return v;
 }
 
-// The transitions of every short command (open -run-> running -send->
-// running -done-> open), read from the table once: its lookups with varying
-// keys cost more than the rest of such a command (a fifth of a pipelined
-// burst's time in a profile).
-
-/**
- * Bytes (plus per-item overhead) of the events from `from` on. A function of
- * its own: V8 optimizes this loop on-stack during a first big chunk, and in
- * `receive` that code met never-run statements after the loop and was
- * deoptimized again on every chunk (24 times per 200k-command burst).
- */
+const OPEN = NODES.open;
+const HALF_CLOSED = NODES['half-closed'];
+const CLOSING = NODES.closing;
 
 /** Server-side protocol logic for one connection. Pure: no I/O, no timers. */
-export class ServerSession implements DecoderSink {
+export class ServerSession {
   private node: Node = NODES.open;
   private readonly decoder: LineDecoder;
   /** The effective high-water mark for output bytes. */
@@ -225,14 +214,8 @@ export class ServerSession implements DecoderSink {
   // visible to a slow reader (a write completes when the kernel took it).
   private readonly window: number;
 
-  // Received lines not yet run.
-  private readonly queue = new Fifo<DecoderEvent>();
-  private queued = 0;
-
-  // Output not yet handed to the shell: parts, then text.
-  private readonly parts = new Fifo<Buffer>();
-  private partsBytes = 0;
-  private text = '';
+  // Output not yet handed to the shell, encoded as it is produced.
+  private readonly out: OutputQueue;
   // Size of the write handed to the shell and not yet reported written (one at a time).
   private inFlightBytes = 0;
   private steps = 0;
@@ -244,6 +227,7 @@ export class ServerSession implements DecoderSink {
     this.writeHighWaterMark = positiveInt('writeHighWaterMark', options.writeHighWaterMark ?? 64 * 1024);
     this.maxQueuedBytes = positiveInt('maxQueuedBytes', options.maxQueuedBytes ?? 1024 * 1024);
     this.window = Math.max(this.writeHighWaterMark, 16 * 1024);
+    this.out = new OutputQueue(Math.min(this.window, 64 * 1024));
   }
 
   /** The current state. */
@@ -270,7 +254,7 @@ export class ServerSession implements DecoderSink {
    */
   get wantsData(): boolean {
     const s = this.node.name;
-    if (s === 'open' || s === 'running') return this.queued < this.maxQueuedBytes;
+    if (s === 'open' || s === 'running') return this.decoder.unread < this.maxQueuedBytes;
     return s === 'closing' || s === 'closing-running' || s === 'ended';
   }
 
@@ -279,9 +263,9 @@ export class ServerSession implements DecoderSink {
     return this.decoder.buffered;
   }
 
-  /** Bytes (plus per-item overhead) of received commands not yet run. */
+  /** Bytes received and not yet run as commands (complete lines and any bytes after them). */
   get queuedBytes(): number {
-    return this.queued;
+    return this.decoder.unread;
   }
 
   /** True while a piece of output is handed to the shell and not yet reported written (waiting on the peer to read). */
@@ -294,19 +278,20 @@ export class ServerSession implements DecoderSink {
     return this.outputBytes <= this.writeHighWaterMark;
   }
 
-  /** Output bytes produced and not yet reported written (text not yet encoded counts one per character). */
+  /** Output bytes produced and not yet reported written. */
   get outputBytes(): number {
-    return this.partsBytes + this.text.length + this.inFlightBytes;
+    return this.out.size + this.inFlightBytes;
   }
 
-  /** Complete lines received so far (commands and built-ins). */
+  /** Complete lines taken so far (commands and built-ins, counted as `next()` reaches them). */
   get linesReceived(): number {
     return this.lines;
   }
 
   /**
    * A counter that moves on every sign of progress toward or from the
-   * client: a complete line received, or a write handed to the kernel.
+   * client: a chunk that completes a line received, or a write handed to
+   * the kernel.
    * Answers produced but not yet written are not progress (a handler that
    * keeps producing for a client that reads nothing makes none). The shell's
    * timers count time without progress with it.
@@ -329,21 +314,14 @@ export class ServerSession implements DecoderSink {
     this.go(this.node.on.data, 'data');
     const s = this.node.name;
     if (s !== 'open' && s !== 'running') return;
-    this.decoder.feedTo(chunk, this);
-  }
-
-  /** @internal The decoder's sink: queues each complete line as it is decoded, counted in bytes and items. */
-  onEvent(ev: DecoderEvent): void {
-    this.queue.push(ev);
-    this.queued += (ev.type === 'line' ? ev.length : 0) + QUEUED_ITEM_OVERHEAD;
-    this.steps++;
-    this.lines++;
+    this.decoder.write(chunk);
+    if (chunk.indexOf(0x0a) !== -1) this.steps++;
   }
 
   /**
    * The client ended its side (EOF, a half-close). Commands already received
    * are still run and answered; then the session closes. Returns the
-   * unterminated tail, if one was pending (never a command).
+   * unterminated tail after the last complete line, if any (never a command).
    * @throws OnelineError `ERR_ONELINE_ILLEGAL_TRANSITION` if called twice.
    */
   receiveEnd(): IncompleteEvent | undefined {
@@ -359,44 +337,44 @@ export class ServerSession implements DecoderSink {
    */
   next(): Command | ServerStep {
     for (;;) {
-      const s = this.node.name;
-      if (s === 'open' || s === 'half-closed') {
-        if (this.outputBytes > this.writeHighWaterMark) return 'paused';
-        const ev = this.queue.shift();
+      const node = this.node;
+      if (node === OPEN || node === HALF_CLOSED) {
+        if (this.out.size + this.inFlightBytes > this.writeHighWaterMark) return 'paused';
+        const ev = this.decoder.take();
         if (ev === undefined) {
-          if (s === 'open') return 'read';
-          this.go(this.node.on.close, 'close'); // half-closed and everything answered: the client is done
+          if (node === OPEN) return 'read';
+          this.go(node.on.close, 'close'); // half-closed and everything answered: the client is done
           continue;
         }
-        this.queued -= (ev.type === 'line' ? ev.length : 0) + QUEUED_ITEM_OVERHEAD;
-        if (ev.type === 'line') {
-          if (!ev.invalid) {
-            const t = ev.text;
-            if (t === 'ping') {
-              this.checkSend();
-              this.appendText(PONG);
-              continue;
-            }
-            if (t === 'disconnect' || t === 'shutdown') {
-              this.go(this.node.on[t], t);
-              this.dropQueue();
-              return t;
-            }
-          }
-          this.go(this.node.on.run, 'run');
-          return ev;
+        this.lines++;
+        if (ev.type === 'overflow') {
+          this.go(node.on.run, 'run');
+          return new TooLongCommand(ev.length);
         }
-        // The decoder only queues lines and overflows.
-        this.go(this.node.on.run, 'run');
-        return new TooLongCommand(ev.length);
+        if (!ev.invalid) {
+          const t = ev.text;
+          if (t === 'ping') {
+            this.checkSend();
+            this.out.line(PONG);
+            continue;
+          }
+          if (t === 'disconnect' || t === 'shutdown') {
+            this.go(node.on[t], t);
+            this.decoder.reset();
+            return t;
+          }
+        }
+        this.go(node.on.run, 'run');
+        return ev;
       }
+      const s = node.name;
       if (s === 'running' || s === 'half-closed-running' || s === 'closing-running') return 'handling';
-      if (s === 'closing') {
+      if (node === CLOSING) {
         if (this.outputBytes > 0) return 'flushing';
-        this.go(this.node.on.finish, 'finish');
+        this.go(node.on.finish, 'finish');
         return 'end';
       }
-      return s; // 'ended' | 'closed' | 'error'
+      return s as 'ended' | 'closed' | 'error';
     }
   }
 
@@ -418,24 +396,16 @@ export class ServerSession implements DecoderSink {
    *   `ERR_ONELINE_NOT_CONNECTED` when the connection no longer takes answers.
    */
   send(line: Payload): void {
-    if (typeof line !== 'string' && !(line instanceof Uint8Array)) {
+    if (typeof line === 'string') {
+      this.checkSend(); // `send` is a self-loop wherever it is allowed (a test checks): no state change
+      if (!this.out.line(line)) encodeLine(line); // a LF: nothing was queued; throws the typed error
+    } else if (line instanceof Uint8Array) {
+      this.checkSend();
+      if (line.indexOf(0x0a) !== -1) encodeLine(line); // throws the typed error
+      this.out.bytes(line);
+    } else {
       const got = line === null ? 'null' : typeof line;
       throw new OnelineError('ERR_ONELINE_INVALID_PAYLOAD', `an answer line must be a string or a Uint8Array, got ${got}`);
-    }
-    if (typeof line === 'string') {
-      if (line.indexOf('\n') !== -1) encodeLine(line); // throws the typed error
-      this.checkSend(); // `send` is a self-loop wherever it is allowed (a test checks): no state change
-      if (line.length >= TEXT_CHUNK) {
-        this.flushText();
-        this.pushPart(encodeLine(line));
-      } else {
-        this.appendText(`${line}\n`);
-      }
-    } else {
-      const data = encodeLine(line); // throws for a LF
-      this.checkSend(); // `send` is a self-loop wherever it is allowed (a test checks): no state change
-      this.flushText();
-      this.pushPart(data);
     }
   }
 
@@ -443,22 +413,6 @@ export class ServerSession implements DecoderSink {
     if (!this.canSend) {
       throw new OnelineError('ERR_ONELINE_NOT_CONNECTED', `cannot send: the connection is ${this.node.name}`);
     }
-  }
-
-  private appendText(s: string): void {
-    this.text += s;
-    if (this.text.length >= TEXT_CHUNK) this.flushText();
-  }
-
-  private flushText(): void {
-    if (this.text === '') return;
-    this.pushPart(Buffer.from(this.text, 'utf8'));
-    this.text = '';
-  }
-
-  private pushPart(b: Buffer): void {
-    this.parts.push(b);
-    this.partsBytes += b.length;
   }
 
   /**
@@ -471,31 +425,9 @@ export class ServerSession implements DecoderSink {
     // One write in flight at a time, up to a window: a write completes once
     // the kernel took it, so this keeps pieces large and progress visible.
     if (this.inFlightBytes !== 0) return undefined;
-    const parts = this.parts;
-    if (parts.length === 0) this.flushText();
-    let out = parts.peek();
-    if (out === undefined) return undefined;
-    const room = this.window;
-    if (out.length > room) {
-      // A large answer goes out in window-sized pieces (views, no copy).
-      parts.replaceFront(out.subarray(room));
-      out = out.subarray(0, room);
-    } else {
-      parts.shift();
-    }
-    if (out.length < room && parts.length > 0 && out.length + parts.peek()!.length <= room) {
-      // Join following small parts into the same write, within the window.
-      const joined = [out];
-      let total = out.length;
-      for (let next = parts.peek(); next !== undefined && total + next.length <= room; next = parts.peek()) {
-        joined.push(parts.shift()!);
-        total += next.length;
-      }
-      out = Buffer.concat(joined, total);
-    }
-    this.partsBytes -= out.length;
-    this.inFlightBytes = out.length;
-    return out;
+    const piece = this.out.take(this.window);
+    if (piece !== undefined) this.inFlightBytes = piece.length;
+    return piece;
   }
 
   /** The oldest piece from {@link output} was handed to the kernel. A no-op once the connection is over. */
@@ -519,14 +451,11 @@ export class ServerSession implements DecoderSink {
   gone(): void {
     this.go(this.node.on.gone, 'gone');
     this.dropQueue();
-    this.parts.clear();
-    this.partsBytes = 0;
-    this.text = '';
+    this.out.clear();
     this.inFlightBytes = 0;
   }
 
   private dropQueue(): void {
-    this.queue.clear();
-    this.queued = 0;
+    this.decoder.reset();
   }
 }

@@ -149,11 +149,11 @@ export class Connection implements CallTarget {
 
   onData(chunk: Buffer): void {
     this.session.receive(chunk);
+    this.pump();
     if (this.firstTimer !== undefined && this.session.linesReceived > 0) {
       clearTimeout(this.firstTimer);
       this.firstTimer = undefined;
     }
-    this.pump();
   }
 
   /** @internal No complete line within firstCommandTimeout of taking the slot. */
