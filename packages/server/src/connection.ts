@@ -10,7 +10,7 @@
  * an event handler that feeds the session and pumps again.
  */
 import type net from 'node:net';
-import { OnelineError, isOnelineError, type Command, type Payload, type ResolvedLogger, type ServerSession } from '@socket-oneline/protocol';
+import { OnelineError, isOnelineError, type Command, type Payload, type ResolvedLogger, type ServerSession, type ServerState } from '@socket-oneline/protocol';
 import {
   HandlerCall,
   checkResult,
@@ -85,8 +85,14 @@ export class Connection implements CallTarget {
   // Handlers waiting for the output to fall to the high-water mark (context.drained()).
   private drainWaiters: (() => void)[] = [];
   private flushQueued = false;
+  // What the last adjust() acted on (reading wanted, session state).
+  private adjustedWants: boolean | undefined;
+  private adjustedState: ServerState | undefined;
   private firstTimer: NodeJS.Timeout | undefined;
   private readonly onWritten: () => void;
+  // The settle callbacks of every async call when there is no handlerTimeout (see wait()).
+  private readonly onResolved: (value: unknown) => void;
+  private readonly onRejected: (err: unknown) => void;
 
   constructor(
     private readonly host: ConnectionHost,
@@ -98,6 +104,14 @@ export class Connection implements CallTarget {
     this.onWritten = () => {
       this.session.written();
       this.pump();
+    };
+    this.onResolved = (v) => {
+      const call = this.call;
+      if (call !== undefined) this.settle(call, true, v);
+    };
+    this.onRejected = (err) => {
+      const call = this.call;
+      if (call !== undefined) this.settle(call, false, handlerError(err, 'rejected'));
     };
   }
 
@@ -260,12 +274,19 @@ export class Connection implements CallTarget {
   private wait(call: HandlerCall, result: PromiseLike<HandlerResult>): void {
     this.call = call;
     const ms = this.host.handlerTimeout;
-    if (ms > 0) {
-      this.handlerTimer = setTimeout(() => {
-        const err = new OnelineError('ERR_ONELINE_TIMEOUT', `no answer within ${ms} ms`);
-        this.settle(call, false, handlerError(err, 'timed out'), err);
-      }, ms);
+    if (ms === 0) {
+      // Without a handler timeout a call is given up only with its
+      // connection, and no call starts after that: the one promise still
+      // pending is always the current call's. So two callbacks made once
+      // serve every call (no closures per command).
+      result.then(this.onResolved, this.onRejected);
+      return;
     }
+    // A timed-out call's promise may settle while the next call runs: each call gets its own callbacks.
+    this.handlerTimer = setTimeout(() => {
+      const err = new OnelineError('ERR_ONELINE_TIMEOUT', `no answer within ${ms} ms`);
+      this.settle(call, false, handlerError(err, 'timed out'), err);
+    }, ms);
     result.then(
       (v) => this.settle(call, true, v),
       (err: unknown) => this.settle(call, false, handlerError(err, 'rejected')),
@@ -329,12 +350,17 @@ export class Connection implements CallTarget {
   private adjust(): void {
     const s = this.socket;
     const session = this.session;
-    if (session.wantsData) {
+    const wants = session.wantsData;
+    const state = session.state;
+    // Most pumps (one per async command) change neither: nothing to do.
+    if (wants === this.adjustedWants && state === this.adjustedState) return;
+    this.adjustedWants = wants;
+    this.adjustedState = state;
+    if (wants) {
       if (s.isPaused()) s.resume();
     } else if (!s.isPaused()) {
       s.pause();
     }
-    const state = session.state;
     let ms = 0;
     if (state === 'open' || state === 'running') ms = this.host.idleTimeout;
     else if (state !== 'closed' && state !== 'error') ms = this.host.closeGrace;

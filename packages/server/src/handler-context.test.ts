@@ -99,6 +99,47 @@ describe('handler context', () => {
     c.send('ping\n');
     expect(await c.waitLines(2)).toEqual(['ok', 'pong']);
   });
+
+  it('with handlerTimeout, a timed-out handler that settles while the next one runs never answers for it', async () => {
+    const settleFirst: ((v: string) => void)[] = [];
+    let second: ((v: string) => void) | undefined;
+    const server = await startServer({
+      handlerTimeout: 50,
+      handler: (cmd) =>
+        new Promise<string>((resolve) => {
+          if (cmd.text === 'first') settleFirst.push(resolve);
+          else second = resolve;
+        }),
+    });
+    server.on('error', () => undefined);
+    const c = await connectRaw(server.port);
+    c.send('first\nsecond\n');
+    await waitFor(() => second !== undefined, 2000, 'second handler running');
+    settleFirst[0]!('late answer of first'); // the first timed out: its answer must go nowhere
+    await new Promise((r) => setImmediate(r));
+    second!('answer of second');
+    c.send('ping\n');
+    expect(await c.waitLines(2)).toEqual(['answer of second', 'pong']);
+  });
+
+  it('without handlerTimeout, a handler that settles after its client left answers nobody, and the next client is answered in step', async () => {
+    let settle: ((v: string) => void) | undefined;
+    const server = await startServer({
+      handler: (cmd) => (cmd.text === 'hang' ? new Promise<string>((resolve) => (settle = resolve)) : `re:${cmd.text}`),
+    });
+    const first = await connectRaw(server.port);
+    first.send('hang\n');
+    await waitFor(() => settle !== undefined, 2000, 'handler running');
+    first.socket.resetAndDestroy();
+    await waitFor(() => !server.hasClient, 2000, 'slot freed');
+    const next = await connectRaw(server.port);
+    next.send('a\n');
+    expect(await next.waitLines(1)).toEqual(['re:a']);
+    settle!('stale'); // the old connection's handler settles now
+    await new Promise((r) => setImmediate(r));
+    next.send('b\nping\n');
+    expect(await next.waitLines(3)).toEqual(['re:a', 're:b', 'pong']);
+  });
 });
 
 describe('commands are plain data', () => {
