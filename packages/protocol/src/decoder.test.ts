@@ -1,6 +1,8 @@
 import { expect } from '@jest/globals';
 import fc from 'fast-check';
-import { DEFAULT_MAX_LINE_LENGTH, LineDecoder, type LineDecoderOptions } from './decoder.js';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { DEFAULT_MAX_LINE_LENGTH, LineDecoder, SEGMENT_BYTES, type LineDecoderOptions } from './decoder.js';
 import { cutAt, decodeChunks, standardChunkings, type PlainEvent } from './test-support/chunking.js';
 
 const hex = (s: string | Buffer): string => Buffer.from(s).toString('hex');
@@ -373,5 +375,34 @@ describe('LineDecoder pull (write/take)', () => {
     expect(d.buffered).toBe(0);
     expect(d.take()).toBeUndefined();
     expect(d.push(Buffer.from('z\n')).map(plainOf)).toEqual(['line:z']);
+  });
+});
+
+describe('LineDecoder memory', () => {
+  it('a kept line keeps at most its decoding segment alive, never its 64 KiB chunk', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const chunks = 400;
+    const kept: string[] = [];
+    const heapAfterGc = (): number => {
+      gc();
+      gc();
+      return process.memoryUsage().heapUsed;
+    };
+    const before = heapAfterGc();
+    const d = new LineDecoder();
+    for (let i = 0; i < chunks; i++) {
+      // A fresh 64 KiB chunk of 100-byte lines (unique text per chunk); one line of it is kept.
+      const chunk = Buffer.from(`${String(i).padStart(6, '0')}${'x'.repeat(93)}\n`.repeat(655));
+      const lines = d.push(chunk);
+      const first = lines[0];
+      if (first?.type === 'line') kept.push(first.text);
+    }
+    const retained = heapAfterGc() - before;
+    expect(kept).toHaveLength(chunks);
+    expect(kept[7]).toBe(`000007${'x'.repeat(93)}`);
+    // Whole chunks would be 400 x 64 KiB = 26 MB; segments are about 400 x 1.1 KiB.
+    expect(SEGMENT_BYTES).toBeLessThanOrEqual(1024);
+    expect(retained).toBeLessThan(chunks * 4096 + (1 << 20));
   });
 });

@@ -26,10 +26,13 @@ export const DEFAULT_MAX_LINE_LENGTH = 1024 * 1024;
 const LF = 0x0a;
 const CR = 0x0d;
 const EMPTY = Buffer.alloc(0);
-// V8 copies substrings shorter than 13 characters and makes longer ones views
-// of their parent; below this length a slice never retains the chunk string.
-const SLICE_MAX = 13;
-// From this length on, a line is decoded in one pass (see feed()).
+// ASCII chunks are decoded in segments of about this many bytes, each ending
+// after a LF: one native decode serves every line of a segment. V8 copies
+// substrings shorter than 13 characters and makes longer ones views of their
+// parent, so a line kept by a handler keeps at most its segment alive (the
+// line and under 1 KiB of its neighbours), never the socket chunk.
+export const SEGMENT_BYTES = 1024;
+// From this length on, a line of a non-ASCII chunk is decoded in one pass (see takeSlow()).
 const LONG_LINE = 256;
 
 
@@ -225,17 +228,17 @@ export class LineDecoder {
   readonly maxLineLength: number;
   /** Whether a CR before the LF is stripped. */
   readonly stripCR: boolean;
-  // Lines up to this many bytes are cut from the chunk string in string mode.
-  private readonly shortMax: number;
-
   // The chunk being read, and where its next line starts.
   private buf: Buffer = EMPTY;
   private pos = 0;
-  // String mode: the whole chunk is ASCII and decoded once into `str`; lines
-  // are found with String#indexOf (a native Buffer#indexOf per line costs
-  // more than a short line itself).
+  // String mode: the chunk is ASCII and decoded a segment at a time into
+  // `str` (bytes [segStart, segEnd) of `buf`, ending after a LF); lines are
+  // found with String#indexOf and cut with slice (a native call per line
+  // costs more than a short line itself).
   private strMode = false;
   private str = '';
+  private segStart = 0;
+  private segEnd = 0;
   // Bytes-mode chunks: whether the whole chunk is ASCII (0 not known yet, 1 yes, 2 no).
   private ascii = 0;
   // Chunks written and not yet begun, and their bytes.
@@ -255,7 +258,6 @@ export class LineDecoder {
     const resolved = resolveDecoderOptions(options);
     this.maxLineLength = resolved.maxLineLength;
     this.stripCR = resolved.stripCR;
-    this.shortMax = Math.min(SLICE_MAX - 1, this.maxLineLength);
     this.pending.length = 0;
   }
 
@@ -324,19 +326,22 @@ export class LineDecoder {
    * partial line is then held, bounded by `maxLineLength`). Never throws.
    */
   take(): LineEvent | OverflowEvent | undefined {
-    if (this.strMode) {
-      // The common case, kept small so it inlines into the caller: a short
-      // line of an ASCII chunk, cut from the chunk's string.
-      const start = this.pos;
-      const lf = this.str.indexOf('\n', start);
-      const len = lf - start; // negative when there is no LF
-      if (len >= 0 && len <= this.shortMax) {
-        this.pos = lf + 1;
-        const end = this.stripCR && len > 0 && this.str.charCodeAt(lf - 1) === CR ? lf - 1 : lf;
-        return new DecodedLine(this.str.slice(start, end), false, end - start);
-      }
-    }
+    // The common case, kept small so it inlines into the caller: the next
+    // line of an ASCII chunk's current segment.
+    if (this.pos < this.segEnd) return this.segmentLine();
     return this.takeSlow();
+  }
+
+  /** The next line of the current segment (which has one: segments end after a LF), cut from its string. */
+  private segmentLine(): LineEvent | OverflowEvent {
+    const seg = this.segStart;
+    const start = this.pos - seg;
+    const lf = this.str.indexOf('\n', start);
+    const len = lf - start;
+    this.pos = seg + lf + 1;
+    if (len > this.maxLineLength) return { type: 'overflow', length: len };
+    const end = this.stripCR && len > 0 && this.str.charCodeAt(lf - 1) === CR ? lf - 1 : lf;
+    return new DecodedLine(this.str.slice(start, end), false, end - start);
   }
 
   /** Everything {@link take} does not do inline: chunk changes, carried and long lines, tails. */
@@ -361,7 +366,10 @@ export class LineDecoder {
         this.chooseMode(0);
         continue;
       }
-      const lf = this.strMode ? this.str.indexOf('\n', start) : buf.indexOf(LF, start);
+      if (this.strMode) {
+        if (start < this.segEnd || this.segment()) return this.segmentLine();
+      }
+      const lf = buf.indexOf(LF, start);
       if (lf === -1) {
         // No LF in the rest of this chunk: a copy is held, so the chunk is not pinned.
         this.hold(buf, start);
@@ -369,7 +377,6 @@ export class LineDecoder {
         continue;
       }
       this.pos = lf + 1;
-      if (this.strMode) return this.longLine(buf, start, lf, true);
       // Bytes mode: a long line is decoded and validated in one pass
       // (utf8Slice, then a U+FFFD check) rather than an ASCII scan plus a copy.
       if (lf - start >= LONG_LINE && this.ascii === 0) return this.longLine(buf, start, lf, false);
@@ -384,6 +391,8 @@ export class LineDecoder {
     const next = this.chunks.shift();
     this.strMode = false;
     this.str = '';
+    this.segStart = 0;
+    this.segEnd = 0;
     this.ascii = 0;
     this.pos = 0;
     if (next === undefined) {
@@ -396,22 +405,42 @@ export class LineDecoder {
   }
 
   /**
-   * String mode for the rest of the chunk (from `from`) when it is ASCII,
-   * long enough to pay for the decode, and its first line is not long (the
-   * chunk copy would double a long line's decoding work).
+   * String mode for the rest of the chunk (from `from`) when it is ASCII and
+   * long enough to pay for the check (a one-line chunk is decoded directly).
    */
   private chooseMode(from: number): void {
     const buf = this.buf;
     if (buf.length - from < 64) return;
-    const lf = buf.indexOf(LF, from);
-    if (lf === -1 || lf - from >= LONG_LINE) return;
     if (!isAscii(buf)) {
       this.ascii = 2;
       return;
     }
     this.ascii = 1;
     this.strMode = true;
-    this.str = asciiSlice(buf, 0, buf.length);
+    this.segStart = this.segEnd = from;
+    this.segment();
+  }
+
+  /**
+   * Decodes the next segment of a string-mode chunk, from `pos`: about
+   * {@link SEGMENT_BYTES}, up to and including a LF. False (string mode
+   * ends) when the rest of the chunk holds no LF: it is then a tail.
+   */
+  private segment(): boolean {
+    const buf = this.buf;
+    const from = this.pos;
+    let lf = buf.indexOf(LF, Math.min(from + SEGMENT_BYTES - 1, buf.length - 1));
+    if (lf === -1) lf = buf.lastIndexOf(LF);
+    if (lf < from) {
+      this.strMode = false;
+      this.str = '';
+      this.segStart = this.segEnd = 0;
+      return false;
+    }
+    this.segStart = from;
+    this.segEnd = lf + 1;
+    this.str = asciiSlice(buf, from, lf + 1);
+    return true;
   }
 
   /** A line that may be over the limit (checked here, off the short-line path). */
