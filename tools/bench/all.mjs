@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { args, median, percentile } from './common.mjs';
+import { args, median, pairedRatio, percentile } from './common.mjs';
 import { decoderSettings, runDecoderBench } from './decoder.mjs';
 import { Loadgen, ServerProc, availableServers } from './procs.mjs';
 import { printSection, writeReports } from './report.mjs';
@@ -47,11 +47,6 @@ async function warmServer(name) {
 
 const rotate = (xs, r) => xs.map((_, i) => xs[(i + r) % xs.length]);
 
-/** Median over rounds of a[r] / b[r], with the spread (min, max). */
-export function pairedRatio(a, b) {
-  const rs = a.map((x, i) => x / b[i]);
-  return { ratio: median(rs), min: Math.min(...rs), max: Math.max(...rs) };
-}
 
 /**
  * Throughput of `names` on warm servers. `job` is the loadgen job without

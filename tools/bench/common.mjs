@@ -8,6 +8,12 @@ export function median(xs) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/** Median over rounds of a[r] / b[r], with the spread (min, max). */
+export function pairedRatio(a, b) {
+  const rs = a.map((x, i) => x / b[i]);
+  return { ratio: median(rs), min: Math.min(...rs), max: Math.max(...rs) };
+}
+
 /** Percentile (0..100) of a numeric array, nearest rank. */
 export function percentile(xs, p) {
   const s = [...xs].sort((a, b) => a - b);

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// One benchmark server in its own process: `node serve.mjs <kind>`.
+// One benchmark server in its own process: `node serve.mjs <kind>`
+// (`node serve.mjs at <server entry> sync|async` for another build of ours).
 // Every server answers `ping` with `pong` and any other line with `ack`.
 // Control channel (the same for the Python and Go peers): prints
 // `port <n>` on stdout once listening; on stdin, `cpu` prints
@@ -23,6 +24,18 @@ async function ours() {
 async function oursAsync() {
   const { OnelineServer } = await import('@socket-oneline/server');
   const server = new OnelineServer({ handler: async () => 'ack' });
+  const { port } = await server.listen();
+  return port;
+}
+
+/**
+ * Our server from another build (`node serve.mjs at <server entry> sync|async`):
+ * the same answers, for A/B runs against an earlier commit (ab.mjs).
+ */
+async function oursAt() {
+  const { OnelineServer } = await import(process.argv[3]);
+  const handler = process.argv[4] === 'async' ? async () => 'ack' : () => 'ack';
+  const server = new OnelineServer({ handler });
   const { port } = await server.listen();
   return port;
 }
@@ -98,6 +111,7 @@ const kinds = {
   ours,
   'ours-async': oursAsync,
   'ours-flood': oursFlood,
+  at: oursAt,
   tight: () => rawServer(onTight),
   loose: () => rawServer(onLoose),
   readline: () => rawServer(onReadline),
