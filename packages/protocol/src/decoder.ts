@@ -1,13 +1,17 @@
 /**
  * Line decoder: bytes in, in any chunking; line events out.
  *
- * Theory of operation: the decoder scans each chunk for LF (0x0A). Bytes
- * before a LF that arrived in earlier chunks are held as copies in `pending`,
- * never more than `maxLineLength` of them. As soon as a line is known to be
- * longer than the limit, the held bytes are dropped and the decoder only
- * counts until the next LF, where it emits one `overflow` event. Every
- * decision depends only on the line's total length, never on where chunks
- * were cut, so any chunking of the same bytes gives the same events.
+ * Theory of operation: chunks are queued as they are written and read one
+ * line per `take()` (the push API is write + take until empty). Within a
+ * chunk the decoder finds LF (0x0A): in an ASCII chunk with String#indexOf
+ * on a decoded segment of about 1 KiB, otherwise with Buffer#indexOf. Bytes
+ * before a LF that arrived in earlier chunks are held as copies in
+ * `pending`, never more than `maxLineLength` of them. As soon as a line is
+ * known to be longer than the limit, the held bytes are dropped and the
+ * decoder only counts until the next LF, where it emits one `overflow`
+ * event. Every decision depends only on the line's total length, never on
+ * where chunks were cut, so any chunking of the same bytes gives the same
+ * events (property tests check it, for push and for any mix of write/take).
  */
 import { OnelineError } from './errors.js';
 import { Fifo } from './fifo.js';
