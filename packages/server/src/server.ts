@@ -18,6 +18,7 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
+import { Lifecycle } from './lifecycle.js';
 import { Admission, LogLimiter } from './admission.js';
 import { isNamedPipe, prepareSocketPath, removeSocketPath, restrictSocketPath, withPrivateUmask } from './socket-path.js';
 import { Connection, type ConnectionHost, type DisconnectReason } from './connection.js';
@@ -61,7 +62,9 @@ export interface OnelineServerEvents {
   close: [];
 }
 
-type State = 'new' | 'listening' | 'stopping' | 'stopped';
+function closedWhileStarting(): OnelineError {
+  return new OnelineError('ERR_ONELINE_SERVER_STATE', 'listen(): the server was closed while it was starting');
+}
 
 function positiveInt(name: string, v: number): number {
   if (!Number.isSafeInteger(v) || v < 1) {
@@ -109,13 +112,13 @@ export class OnelineServer extends EventEmitter<OnelineServerEvents> {
   readonly #opts: Resolved;
   readonly #host: ConnectionHost;
   readonly #server: net.Server;
-  #state: State = 'new';
+  // The listener's lifecycle (lifecycle.ts): every change goes through its table.
+  readonly #life = new Lifecycle();
   #current: Connection | undefined;
   // Every connection whose socket is not closed yet (serving or leaving).
   readonly #connections = new Set<Connection>();
   #resolveClosed!: () => void;
   #bound: net.AddressInfo | undefined;
-  #listenerClosed = false;
   readonly #admission: Admission;
   readonly #tls: tls.Server | undefined;
   // Busy and TLS-failure logs, at most 10 a second each (a summary says how many were not logged).
@@ -207,7 +210,7 @@ export class OnelineServer extends EventEmitter<OnelineServerEvents> {
 
   /** True while listening (from `listen()` until shutdown or `close()`). */
   get running(): boolean {
-    return this.#state === 'listening';
+    return this.#life.state === 'listening';
   }
 
   /** The bound address, once listening. */
@@ -236,14 +239,19 @@ export class OnelineServer extends EventEmitter<OnelineServerEvents> {
    *   (other listen errors), `ERR_ONELINE_SERVER_STATE` if called twice. On failure nothing stays open.
    */
   async listen(): Promise<net.AddressInfo> {
-    if (this.#state !== 'new') {
-      throw new OnelineError('ERR_ONELINE_SERVER_STATE', `listen() called on a server that is ${this.#state}`);
+    if (this.#life.state !== 'new') {
+      throw new OnelineError('ERR_ONELINE_SERVER_STATE', `listen() called on a server that is ${this.#life.state}`);
     }
-    this.#state = 'listening';
+    this.#life.go('listen');
+    // A function, not a narrowed property read: close() may run during each await below.
+    const starting = (): boolean => this.#life.state === 'starting';
     const { host, port, path, mode } = this.#opts;
     const where = path ?? `${host}:${port}`;
+    let opened = false;
     try {
       if (path !== undefined) await prepareSocketPath(path);
+      if (!starting()) throw closedWhileStarting();
+      opened = true;
       await new Promise<void>((resolve, reject) => {
         const server = this.#server;
         const onError = (err: NodeJS.ErrnoException) => {
@@ -263,13 +271,20 @@ export class OnelineServer extends EventEmitter<OnelineServerEvents> {
         if (path === undefined) server.listen({ host, port, exclusive: true });
         else withPrivateUmask(() => server.listen({ path, exclusive: true }));
       });
+      if (!starting()) throw closedWhileStarting();
       if (path !== undefined) restrictSocketPath(path, mode);
     } catch (err) {
-      this.#state = 'stopped';
-      this.#server.close(() => undefined);
-      this.#resolveClosed();
+      if (starting()) {
+        this.#life.go('failed');
+        this.#server.close(() => undefined);
+        this.#resolveClosed();
+      } else {
+        // close() came while starting: close what was opened (if anything), then finish stopping.
+        this.#closeListener(opened && this.#server.listening);
+      }
       throw err;
     }
+    this.#life.go('bound');
     const bound: net.AddressInfo =
       path === undefined ? (this.#server.address() as net.AddressInfo) : { address: path, family: isNamedPipe(path) ? 'pipe' : 'unix', port: 0 };
     this.#bound = bound;
@@ -362,35 +377,43 @@ export class OnelineServer extends EventEmitter<OnelineServerEvents> {
 
   /** A `shutdown` command or close(): stop listening and end the client. */
   #stop(reason: DisconnectReason): void {
-    if (this.#state === 'stopping' || this.#state === 'stopped') return;
-    if (this.#state === 'new') {
-      this.#state = 'stopped';
-      this.#resolveClosed();
+    const was = this.#life.state;
+    const now = this.#life.go('stop');
+    if (now === was) return; // stopping, draining or stopped already
+    if (now === 'stopped') {
+      this.#resolveClosed(); // never listened
       return;
     }
-    this.#state = 'stopping';
     this.log.info({ reason }, 'stopping');
-    this.#server.close(() => {
-      this.#listenerClosed = true;
-      if (this.#opts.path !== undefined) removeSocketPath(this.#opts.path);
-      this.#maybeStopped();
-    });
+    // While starting, listen() closes what it opened when its step ends.
+    if (was === 'listening') this.#closeListener(true);
     this.#admission.closeAll();
     this.#busyLog.flush();
     this.#tlsLog.flush();
     this.#current?.close(reason);
   }
 
+  /** Closes the listener (when one is open), removes the socket file, and finishes stopping. */
+  #closeListener(open: boolean): void {
+    const closed = (): void => {
+      if (open && this.#opts.path !== undefined) removeSocketPath(this.#opts.path);
+      this.#life.go('listener-closed');
+      this.#maybeStopped();
+    };
+    if (open) this.#server.close(closed);
+    else closed();
+  }
+
   #maybeStopped(): void {
-    if (this.#state !== 'stopping' || !this.#listenerClosed || this.#connections.size > 0) return;
-    this.#state = 'stopped';
+    if (this.#life.state !== 'draining' || this.#connections.size > 0) return;
+    this.#life.go('drained');
     this.log.info({}, 'stopped');
     this.emit('close');
     this.#resolveClosed();
   }
 
   #busy(): boolean {
-    return this.#current !== undefined || this.#state !== 'listening';
+    return this.#current !== undefined || this.#life.state !== 'listening';
   }
 
   /** Turns a connection away (the slot is taken, or the server is stopping). */
