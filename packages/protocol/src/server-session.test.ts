@@ -432,6 +432,19 @@ describe('ServerSession: model-based (random interleavings against a reference m
         expect(producedAll.join('').startsWith(wireWithoutPongs)).toBe(true);
         expect(pongs).toBeLessThanOrEqual(seen.filter((t) => t === 'ping').length);
         if (sh.ended) expect(wireWithoutPongs).toBe(producedAll.filter((p) => p !== 'pong\n').join(''));
+
+        // 4. Positions: the wire is a prefix of the reference's answers in order, each `pong` exactly
+        // where its `ping` stood among the commands' answers (up to the first command not run).
+        const expectedLines: string[] = [];
+        let k = 0;
+        for (const t of seen) {
+          if (t === 'disconnect' || t === 'shutdown') break;
+          if (t === 'ping') expectedLines.push('pong');
+          else if (k < delivered.length) expectedLines.push(...sh.answersOf[k++]!);
+          else break;
+        }
+        const wireLines = wire.split('\n').slice(0, -1);
+        expect(expectedLines.slice(0, wireLines.length)).toEqual(wireLines);
         if (!sawGone && !sh.ended) {
           // Without a reset the session ends up waiting on something real: a handler that never settles, or more input.
           expect([undefined, 'read', 'handling']).toContain(sh.stops.at(-1));

@@ -18,8 +18,10 @@ export class SimShell {
   readonly delivered: Command[] = [];
   /** Everything written to the wire, in order. */
   wire: Buffer[] = [];
-  /** Every answer produced (by handlers and built-ins), encoded, in order. */
+  /** Every answer produced by handlers, as latin1 text, in order. */
   readonly produced: string[] = [];
+  /** The answers produced for each delivered command, by delivery index. */
+  readonly answersOf: string[][] = [];
   /** Steps that stopped a pump, in order (for assertions). */
   readonly stops: ServerStep[] = [];
   ended = false;
@@ -58,6 +60,7 @@ export class SimShell {
   private run(command: Command): void {
     const o = this.outcome(command, this.delivered.length);
     this.delivered.push(command);
+    this.answersOf.push([]);
     if (o.kind === 'sync') {
       for (const a of o.answers) this.answer(a);
       this.session.done();
@@ -70,7 +73,9 @@ export class SimShell {
 
   private answer(a: Payload): void {
     this.session.send(a);
-    this.produced.push(Buffer.from(a).toString('latin1')); // as bytes, like the wire
+    const text = Buffer.from(a).toString('latin1'); // as bytes, like the wire
+    this.produced.push(text);
+    this.answersOf.at(-1)!.push(text); // answers always belong to the latest delivery (one handler at a time)
   }
 
   /** Settles the pending async handler (never-handlers stay pending). */
