@@ -17,6 +17,7 @@ describe('the package entry point', () => {
     expect(api.encodeLine).toBe(encodeLine);
     expect(api.escapeControl).toBe(escapeControl);
     expect(api.DEFAULT_MAX_LINE_LENGTH).toBe(1024 * 1024);
+    expect(api.SEGMENT_BYTES).toBe(1024);
     expect(api.BUILTIN_COMMANDS).toEqual(expect.arrayContaining(['ping', 'disconnect', 'shutdown']));
     for (const name of ['isOnelineError', 'resolveDecoderOptions', 'encodeLines', 'nextState', 'compileTable', 'illegalTransition', 'decodeDroppingInvalid', 'resolveLogger'] as const) {
       expect(typeof api[name]).toBe('function');

@@ -19,6 +19,7 @@ export {
 export {
   LineDecoder,
   DEFAULT_MAX_LINE_LENGTH,
+  SEGMENT_BYTES,
   resolveDecoderOptions,
   type LineDecoderOptions,
   type DecoderEvent,

@@ -360,7 +360,7 @@ export class ServerSession {
           }
           if (t === 'disconnect' || t === 'shutdown') {
             this.go(node.on[t], t);
-            this.decoder.reset();
+            this.dropQueue();
             return t;
           }
         }
@@ -455,6 +455,7 @@ export class ServerSession {
     this.inFlightBytes = 0;
   }
 
+  /** Commands received and not started are dropped (after disconnect, shutdown or close). */
   private dropQueue(): void {
     this.decoder.reset();
   }
