@@ -633,7 +633,7 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
 
   #track(p: Pending): void {
     if (p.timeout > 0) {
-      // Whole ms (a small integer, no boxed number per request); never earlier than asked.
+      // Whole ms (a small integer, see Pending.at); never earlier than asked.
       p.at = Math.ceil(this.#now() + p.timeout);
       this.#timer.add(p);
     }

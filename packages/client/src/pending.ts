@@ -27,13 +27,14 @@ interface Extra {
   tooLong?: OnelineError;
 }
 
-// Set by the shared executor below: no closure per promise.
-let nextResolve: ((lines: ResponseLine[]) => void) | undefined;
-let nextReject: ((err: OnelineError) => void) | undefined;
+// Set by the shared executor below: no closure per promise. Only `resolve`
+// is kept: a rejection resolves with a rejected promise, so the `reject`
+// function dies at once instead of living (and being copied by every
+// garbage collection) as long as the request is in flight.
+let nextResolve: ((lines: ResponseLine[] | Promise<never>) => void) | undefined;
 let lastPromise: Promise<ResponseLine[]> | undefined;
-function capture(res: (lines: ResponseLine[]) => void, rej: (err: OnelineError) => void): void {
+function capture(res: (lines: ResponseLine[] | Promise<never>) => void): void {
   nextResolve = res;
-  nextReject = rej;
 }
 const NONE: readonly ResponseLine[] = Object.freeze([]);
 
@@ -44,18 +45,26 @@ export function takePromise(): Promise<ResponseLine[]> {
   return p;
 }
 
+// Index of a mode in `Pending.bits` (bits 0-2); bit 3 is "settled".
+const MODES: readonly CollectMode[] = ['lines', 'until', 'barrier', 'ping', 'raw'];
+const DONE_BIT = 8;
+const UNTIL = 1;
+const BARRIER = 2;
+const PING = 3;
+
 export class Pending extends RequestReader implements Deadline {
   // Allocated on the first line, sized for it.
   got: ResponseLine[] = NONE as ResponseLine[];
-  done = false;
-  at = Infinity;
+  // Whole ms (set when tracked): a small integer, so no boxed number per request.
+  at = 0;
+  // Mode and settled flag in one small integer: one field, not two.
+  private bits: number;
   private extra: Extra | undefined = undefined;
-  private readonly resolve: (lines: ResponseLine[]) => void;
-  private readonly reject: (err: OnelineError) => void;
+  private readonly resolve: (lines: ResponseLine[] | Promise<never>) => void;
 
   constructor(
     private readonly owner: PendingOwner,
-    readonly mode: CollectMode,
+    mode: CollectMode,
     readonly command: Payload | undefined,
     // The line count ('lines') or the predicate ('until').
     private readonly arg: number | ((l: ResponseLine) => boolean),
@@ -63,9 +72,9 @@ export class Pending extends RequestReader implements Deadline {
     signal: AbortSignal | undefined,
   ) {
     super();
+    this.bits = MODES.indexOf(mode);
     lastPromise = new Promise<ResponseLine[]>(capture);
     this.resolve = nextResolve!;
-    this.reject = nextReject!;
     if (signal !== undefined) {
       const onAbort = () => {
         if (this.done) return;
@@ -74,6 +83,16 @@ export class Pending extends RequestReader implements Deadline {
       this.extra = { signal, onAbort };
       signal.addEventListener('abort', onAbort, { once: true });
     }
+  }
+
+  /** How the answer ends. */
+  get mode(): CollectMode {
+    return MODES[this.bits & 7]!;
+  }
+
+  /** True once settled. */
+  get done(): boolean {
+    return (this.bits & DONE_BIT) !== 0;
   }
 
   /** The call's name for messages. */
@@ -90,16 +109,16 @@ export class Pending extends RequestReader implements Deadline {
       );
     }
     let end: boolean;
-    switch (this.mode) {
-      case 'barrier':
+    switch (this.bits & 7) {
+      case BARRIER:
         end = !line.invalid && line.text === 'pong';
         if (!end) this.add(line);
         break;
-      case 'ping':
+      case PING:
         this.add(line);
         end = !line.invalid && line.text === 'pong';
         break;
-      case 'until':
+      case UNTIL:
         this.add(line);
         end = safePredicate(this.arg as (l: ResponseLine) => boolean, line);
         break;
@@ -132,7 +151,7 @@ export class Pending extends RequestReader implements Deadline {
   /** Settles once: resolves with the lines, or rejects with `error` carrying the lines that did arrive. */
   settle(error: OnelineError | undefined): void {
     if (this.done) return;
-    this.done = true;
+    this.bits |= DONE_BIT;
     const x = this.extra;
     if (x?.onAbort !== undefined) x.signal!.removeEventListener('abort', x.onAbort);
     if (error === undefined) {
@@ -143,8 +162,8 @@ export class Pending extends RequestReader implements Deadline {
       // A fresh error per request: the same close error may reach many of them.
       const e: ErrorWithLines = error.code === 'ERR_ONELINE_CLOSED' ? new OnelineError(error.code, error.message, { cause: error.cause }) : error;
       e.received = this.got;
-      this.reject(e);
-    } else this.reject(error);
+      this.resolve(Promise.reject(e));
+    } else this.resolve(Promise.reject(error));
   }
 
   private add(line: ResponseLine): void {
