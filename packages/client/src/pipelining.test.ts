@@ -4,7 +4,7 @@
 // connection, whatever the number of requests in flight.
 import net from 'node:net';
 import { expect } from '@jest/globals';
-import { cleanup, client, ourServer } from './test-support/harness.js';
+import { cleanup, client, ourServer, rawOnelineServer } from './test-support/harness.js';
 
 afterEach(() => {
   jest.restoreAllMocks();
@@ -55,5 +55,23 @@ describe('OnelineClient request records', () => {
     c.destroy();
     for (const e of await Promise.all(inFlight)) expect(e).toMatchObject({ code: 'ERR_ONELINE_CLOSED' });
     await new Promise((r) => setTimeout(r, 20));
+  });
+
+  // One-line requests with the default timeout share their settings object:
+  // what happens to one of them must not leak into the others.
+  it('pipelined requests with shared default settings fail alone: a too-long answer and an aborted request (the last: later ones would be realigned) leave the others their own answers', async () => {
+    const port = await rawOnelineServer((line, sock) => sock.write(line === 'big' ? `${'x'.repeat(5000)}\n` : `re ${line}\n`));
+    const c = client({ port, maxLineLength: 1024 });
+    await c.connect();
+    const ac = new AbortController();
+    const all = [c.request('a'), c.request('big'), c.request('b'), c.request('c', { signal: ac.signal })].map((p) =>
+      p.then(
+        (lines) => lines.map((l) => l.text),
+        (e: unknown) => (e as { code: string }).code,
+      ),
+    );
+    ac.abort();
+    expect(await Promise.all(all)).toEqual([['re a'], 'ERR_ONELINE_LINE_TOO_LONG', ['re b'], 'ERR_ONELINE_ABORTED']);
+    expect((await c.request('e'))[0]?.text).toBe('re e');
   });
 });
