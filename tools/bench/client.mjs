@@ -65,7 +65,15 @@ export async function runClientBench() {
     server.send('stop');
     await new Promise((r) => server.once('exit', r));
   }
+  lastSpread = spread(ms);
   return rows(ms, rtts);
+}
+
+// Per-round ours/raw ratios of the pipelined job (rounds are interleaved), for the printout.
+let lastSpread = '';
+function spread(ms) {
+  const r = ms.ours.map((o, i) => ms.raw[i] / o).sort((a, b) => a - b);
+  return `per-round pipelined ratio min ${r[0].toFixed(2)}x, max ${r[r.length - 1].toFixed(2)}x (${r.map((x) => x.toFixed(2)).join(' ')})`;
 }
 
 function rows(ms, rtts) {
@@ -97,6 +105,7 @@ async function main() {
     const target = r.target === null ? '' : `${r.better === 'higher' ? '>=' : '<='} ${r.target}x`;
     console.log(`${r.name.padEnd(34)} ${f(r.ours, r.unit).padStart(14)} ${f(r.raw, r.unit).padStart(14)} ${`${r.ratio.toFixed(2)}x`.padStart(7)}  ${target} ${verdict}`);
   }
+  console.log(lastSpread);
   console.log(`(the baseline of the scaling row is ours at ${N.small / 1000}k; linear growth is 4x) total ${(Date.now() - t0) / 1000} s`);
   if (!smoke) {
     const machine = { cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${os.platform()} ${os.arch()}` };

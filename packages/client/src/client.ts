@@ -32,7 +32,7 @@ import { DeadlineTimer } from './deadlines.js';
 import { checkClientOptions } from './option-check.js';
 import { abortError, abortableDelay, checkMs, checkPositive, isPing, mapSocketError, notConnected, Once } from './support.js';
 import { clientChannels } from './diagnostics.js';
-import { Pending, takePromise, type CollectMode, type PendingOwner } from './pending.js';
+import { Pending, takePromise, type CollectMode, type PendingOwner, type PendingSpec } from './pending.js';
 import type { OnelineClientEvents, OnelineClientOptions, RequestOptions, WaitOptions } from './options.js';
 
 export type { OnelineClientOptions, WaitOptions, RequestOptions, OnelineClientEvents } from './options.js';
@@ -87,6 +87,8 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
     answered: (p) => this.#answered(p),
     maxLineLength: 0,
   };
+  // Specs of one-line calls with the default timeout, by mode: made once, shared by all such calls.
+  readonly #sharedSpecs = new Map<CollectMode, PendingSpec>();
 
   /**
    * Makes a client (it connects on {@link connect}). Give `port` (TCP) or `path` (Unix socket or named pipe).
@@ -626,14 +628,20 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
     options: WaitOptions,
   ): Pending {
     const timeout = options.timeout ?? this.#opts.timeout;
-    const p = new Pending(this.#owner, mode, command, arg, timeout, options.signal);
+    // Not frozen (readonly by type): one object shape for shared and own specs keeps the hot path monomorphic.
+    let spec: PendingSpec | undefined;
+    if (arg === 1 && timeout === this.#opts.timeout) {
+      spec = this.#sharedSpecs.get(mode);
+      if (spec === undefined) this.#sharedSpecs.set(mode, (spec = { owner: this.#owner, mode, arg, timeout }));
+    } else spec = { owner: this.#owner, mode, arg, timeout };
+    const p = new Pending(spec, command, options.signal);
     if (options.signal?.aborted) p.settle(abortError(options.signal));
     return p;
   }
 
   #track(p: Pending): void {
     if (p.timeout > 0) {
-      // Whole ms (a small integer, no boxed number per request); never earlier than asked.
+      // Whole ms (a small integer, see Pending.at); never earlier than asked.
       p.at = Math.ceil(this.#now() + p.timeout);
       this.#timer.add(p);
     }

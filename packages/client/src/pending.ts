@@ -1,8 +1,10 @@
 /**
  * One waiting call of the client (a request or a raw `recv()`): it collects
  * response lines as a `RequestReader`, expires as a `Deadline`, and settles
- * its promise exactly once. Kept small: with 200,000 requests in flight, its
- * size is most of the client's memory and garbage-collection work.
+ * its promise exactly once. Kept small: with 200,000 requests in flight,
+ * what each one keeps alive is most of the client's memory and
+ * garbage-collection work, so what requests with the same options have in
+ * common lives in one shared {@link PendingSpec}.
  */
 import { OnelineError, RequestReader, type Payload, type ResponseLine } from '@socket-oneline/protocol';
 import type { Deadline } from './deadlines.js';
@@ -17,23 +19,35 @@ export interface PendingOwner {
   maxLineLength: number;
 }
 
+/**
+ * How a call collects and when it expires. Immutable once made: calls with
+ * the same options share one (the client keeps one per mode for one-line
+ * answers with the default timeout); a call with a signal or a too-long line
+ * gets its own copy.
+ */
+export interface PendingSpec {
+  readonly owner: PendingOwner;
+  readonly mode: CollectMode;
+  /** The line count ('lines') or the predicate ('until'). */
+  readonly arg: number | ((l: ResponseLine) => boolean);
+  readonly timeout: number;
+  readonly signal?: AbortSignal;
+  readonly onAbort?: () => void;
+  readonly tooLong?: OnelineError;
+}
+
 /** Lines that did arrive before a request failed (on the error as `received`). */
 export type ErrorWithLines = OnelineError & { received?: readonly ResponseLine[] };
 
-// Rarely needed state, allocated only when used.
-interface Extra {
-  signal?: AbortSignal;
-  onAbort?: () => void;
-  tooLong?: OnelineError;
-}
-
-// Set by the shared executor below: no closure per promise.
-let nextResolve: ((lines: ResponseLine[]) => void) | undefined;
-let nextReject: ((err: OnelineError) => void) | undefined;
+// Set by the shared executor below: no closure per promise. Only `resolve`
+// is kept: a rejection resolves with a rejected promise, so the `reject`
+// function dies at once instead of living (and being copied by every
+// garbage collection) as long as the request is in flight.
+type Resolve = (lines: ResponseLine[] | Promise<never>) => void;
+let nextResolve: Resolve | undefined;
 let lastPromise: Promise<ResponseLine[]> | undefined;
-function capture(res: (lines: ResponseLine[]) => void, rej: (err: OnelineError) => void): void {
+function capture(res: Resolve): void {
   nextResolve = res;
-  nextReject = rej;
 }
 const NONE: readonly ResponseLine[] = Object.freeze([]);
 
@@ -47,50 +61,67 @@ export function takePromise(): Promise<ResponseLine[]> {
 export class Pending extends RequestReader implements Deadline {
   // Allocated on the first line, sized for it.
   got: ResponseLine[] = NONE as ResponseLine[];
-  done = false;
-  at = Infinity;
-  private extra: Extra | undefined = undefined;
-  private readonly resolve: (lines: ResponseLine[]) => void;
-  private readonly reject: (err: OnelineError) => void;
+  // Whole ms (set when tracked): a small integer, so no boxed number per request.
+  at = 0;
+  // Undefined once settled (that is what `done` reads): no separate flag.
+  private resolve: Resolve | undefined;
+  private spec: PendingSpec;
 
+  /** `spec` is shared unless `signal` is given (the call then gets its own). */
   constructor(
-    private readonly owner: PendingOwner,
-    readonly mode: CollectMode,
+    spec: PendingSpec,
     readonly command: Payload | undefined,
-    // The line count ('lines') or the predicate ('until').
-    private readonly arg: number | ((l: ResponseLine) => boolean),
-    readonly timeout: number,
     signal: AbortSignal | undefined,
   ) {
     super();
     lastPromise = new Promise<ResponseLine[]>(capture);
-    this.resolve = nextResolve!;
-    this.reject = nextReject!;
+    this.resolve = nextResolve;
     if (signal !== undefined) {
       const onAbort = () => {
         if (this.done) return;
-        this.owner.giveUp(this, new OnelineError('ERR_ONELINE_ABORTED', `${this.what}: the operation was aborted`, { cause: signal.reason }));
+        this.spec.owner.giveUp(this, new OnelineError('ERR_ONELINE_ABORTED', `${this.what}: the operation was aborted`, { cause: signal.reason }));
       };
-      this.extra = { signal, onAbort };
+      spec = { ...spec, signal, onAbort };
       signal.addEventListener('abort', onAbort, { once: true });
     }
+    this.spec = spec;
+  }
+
+  /** How the answer ends. */
+  get mode(): CollectMode {
+    return this.spec.mode;
+  }
+
+  /** The timeout in ms (0: none). */
+  get timeout(): number {
+    return this.spec.timeout;
+  }
+
+  /** True once settled. */
+  get done(): boolean {
+    return this.resolve === undefined;
   }
 
   /** The call's name for messages. */
   get what(): string {
-    return this.mode === 'raw' ? 'recv()' : 'request()';
+    return this.spec.mode === 'raw' ? 'recv()' : 'request()';
   }
 
   onLine(line: ResponseLine): boolean {
-    if (this.done) return true;
-    if (line.invalid && line.reason === 'too-long' && this.extra?.tooLong === undefined) {
-      (this.extra ??= {}).tooLong = new OnelineError(
-        'ERR_ONELINE_LINE_TOO_LONG',
-        `${this.what}: a response line of ${line.length} bytes exceeds maxLineLength (${this.owner.maxLineLength}); it was discarded`,
-      );
+    if (this.resolve === undefined) return true;
+    const spec = this.spec;
+    if (line.invalid && line.reason === 'too-long' && spec.tooLong === undefined) {
+      // Copied, never written into: the spec may be shared.
+      this.spec = {
+        ...spec,
+        tooLong: new OnelineError(
+          'ERR_ONELINE_LINE_TOO_LONG',
+          `${this.what}: a response line of ${line.length} bytes exceeds maxLineLength (${spec.owner.maxLineLength}); it was discarded`,
+        ),
+      };
     }
     let end: boolean;
-    switch (this.mode) {
+    switch (spec.mode) {
       case 'barrier':
         end = !line.invalid && line.text === 'pong';
         if (!end) this.add(line);
@@ -101,18 +132,18 @@ export class Pending extends RequestReader implements Deadline {
         break;
       case 'until':
         this.add(line);
-        end = safePredicate(this.arg as (l: ResponseLine) => boolean, line);
+        end = safePredicate(spec.arg as (l: ResponseLine) => boolean, line);
         break;
       default:
         this.add(line);
-        end = this.got.length >= (this.arg as number);
+        end = this.got.length >= (spec.arg as number);
     }
     if (end) {
-      const tooLong = this.extra?.tooLong;
+      const tooLong = this.spec.tooLong;
       if (tooLong !== undefined) this.settle(tooLong);
       else {
         this.settle(undefined);
-        this.owner.answered(this);
+        spec.owner.answered(this);
       }
     }
     return end;
@@ -124,27 +155,29 @@ export class Pending extends RequestReader implements Deadline {
 
   expire(): void {
     if (this.done) return;
+    const { mode, arg, timeout, owner } = this.spec;
     const n = this.got.length;
-    const partial = n === 0 ? '' : this.mode === 'lines' ? ` (${n} of ${String(this.arg)} lines arrived)` : ` (${n} lines arrived)`;
-    this.owner.giveUp(this, new OnelineError('ERR_ONELINE_TIMEOUT', `${this.what}: no complete answer within ${this.timeout} ms${partial}`));
+    const partial = n === 0 ? '' : mode === 'lines' ? ` (${n} of ${String(arg)} lines arrived)` : ` (${n} lines arrived)`;
+    owner.giveUp(this, new OnelineError('ERR_ONELINE_TIMEOUT', `${this.what}: no complete answer within ${timeout} ms${partial}`));
   }
 
   /** Settles once: resolves with the lines, or rejects with `error` carrying the lines that did arrive. */
   settle(error: OnelineError | undefined): void {
-    if (this.done) return;
-    this.done = true;
-    const x = this.extra;
-    if (x?.onAbort !== undefined) x.signal!.removeEventListener('abort', x.onAbort);
+    const resolve = this.resolve;
+    if (resolve === undefined) return;
+    this.resolve = undefined;
+    const x = this.spec;
+    if (x.onAbort !== undefined) x.signal!.removeEventListener('abort', x.onAbort);
     if (error === undefined) {
-      this.resolve(this.got === NONE ? [] : this.got);
+      resolve(this.got === NONE ? [] : this.got);
       return;
     }
     if (this.got.length > 0 && (error.code === 'ERR_ONELINE_TIMEOUT' || error.code === 'ERR_ONELINE_ABORTED' || error.code === 'ERR_ONELINE_CLOSED')) {
       // A fresh error per request: the same close error may reach many of them.
       const e: ErrorWithLines = error.code === 'ERR_ONELINE_CLOSED' ? new OnelineError(error.code, error.message, { cause: error.cause }) : error;
       e.received = this.got;
-      this.reject(e);
-    } else this.reject(error);
+      resolve(Promise.reject(e));
+    } else resolve(Promise.reject(error));
   }
 
   private add(line: ResponseLine): void {

@@ -67,8 +67,10 @@ export interface SlotLimits {
   readonly maxLines: number;
   readonly maxBytes: number;
 }
-/** @internal */
-export const UNLIMITED: SlotLimits = Object.freeze({ maxLines: Infinity, maxBytes: Infinity });
+/** @internal Flag: no caps at all (raw reads, realignment pings). */
+export const UNLIMITED_BIT = 1 << 6;
+/** @internal Flag: caps of its own, kept by the session (rare, so not a field on every reader). */
+export const OWN_LIMITS_BIT = 1 << 7;
 
 /**
  * Base class of the readers given to {@link ClientSession.request}: the
@@ -81,8 +83,7 @@ export abstract class RequestReader implements LineReader, RequestTicket {
   /** @internal */ slotLines = 0;
   /** @internal */ slotBytes = 0;
   /** @internal */ slotSeq = -1;
-  /** @internal Bits 0-1 state, 2-3 end, 4 fog end, 5 ping only. */ slotFlags = 0;
-  /** @internal Caps other than the session's defaults. */ slotLimits: SlotLimits | undefined = undefined;
+  /** @internal Bits 0-1 state, 2-3 end, 4 fog end, 5 ping only, 6 unlimited, 7 own limits. */ slotFlags = 0;
 
   abstract onLine(line: ResponseLine): boolean;
   abstract onError(error: OnelineError): void;
@@ -134,7 +135,7 @@ export class RawSlot extends RequestReader {
   constructor(private readonly reader: LineReader) {
     super();
     this.slotEnd = 'raw';
-    this.slotLimits = UNLIMITED;
+    this.slotFlags |= UNLIMITED_BIT;
   }
   onLine(line: ResponseLine): boolean {
     return this.reader.onLine(line);
@@ -150,7 +151,7 @@ export class PingSlot extends RequestReader {
   constructor() {
     super();
     this.slotEnd = 'pong';
-    this.slotLimits = UNLIMITED;
+    this.slotFlags |= UNLIMITED_BIT;
     this.slotState = 'abandoned';
     this.slotFogEnd = true;
   }

@@ -126,6 +126,37 @@ describe('ClientSession realignment', () => {
     expect(writes(actions)).toEqual(['ping\n']);
   });
 
+  it('per-request caps apply to their own request only (defaults to the others, none to raw reads) and are dropped once answered', () => {
+    const c = ready({ maxResponseLines: 2 });
+    const own = (s: ClientSession) => (s as unknown as { limits: Map<unknown, unknown> }).limits.size;
+    const a = new Take(3);
+    c.request('a', a, { maxLines: 3 });
+    const b = new Take(2);
+    c.request('b', b);
+    const d = new Take(3);
+    c.request('d', d, { maxLines: 5, maxBytes: 100 });
+    expect(own(c)).toBe(2);
+    c.receive(Buffer.from('1\n2\n3\n4\n5\n6\n7\n8\n'));
+    expect([a.lines, b.lines, d.lines]).toEqual([['1', '2', '3'], ['4', '5'], ['6', '7', '8']]);
+    expect([a.error, b.error, d.error]).toEqual([undefined, undefined, undefined]);
+    expect(own(c)).toBe(0);
+    const raw = new Take(4);
+    c.read(raw);
+    c.receive(Buffer.from('r1\nr2\nr3\nr4\n'));
+    expect(raw.lines).toEqual(['r1', 'r2', 'r3', 'r4']);
+    const late = new Take(3);
+    c.request('late', late);
+    c.receive(Buffer.from('x\ny\nz\n'));
+    expect(late.error?.code).toBe('ERR_ONELINE_RESPONSE_TOO_LARGE');
+  });
+
+  it('own caps of requests still waiting are dropped when the session fails', () => {
+    const c = ready();
+    c.request('a', new Take(), { maxLines: 3 });
+    c.failed(new OnelineError('ERR_ONELINE_SOCKET', 'test reset'));
+    expect((c as unknown as { limits: Map<unknown, unknown> }).limits.size).toBe(0);
+  });
+
   it('reports overBudget by unread bytes as well as lines', () => {
     const c = ready({ maxQueuedBytes: 100, maxQueuedLines: 1000 });
     c.receive(Buffer.from(`${'z'.repeat(60)}\n`));

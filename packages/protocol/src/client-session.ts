@@ -46,15 +46,17 @@ import {
   DONE_CODE,
   LIVE_CODE,
   PONG_END_BITS,
+  OWN_LIMITS_BIT,
   PingSlot,
   RawSlot,
   RequestReader,
-  UNLIMITED,
+  UNLIMITED_BIT,
   type LineReader,
   type RequestLimits,
   type RequestTicket,
   type ResponseLine,
   type Slot,
+  type SlotLimits,
 } from './client-reader.js';
 
 export { RequestReader, type LineReader, type RequestLimits, type RequestTicket, type ResponseLine } from './client-reader.js';
@@ -151,6 +153,8 @@ export class ClientSession {
   private readonly events: DecoderEvent[] = [];
   private readonly slots = new Fifo<Slot>();
   private readonly queue = new Fifo<ResponseLine>();
+  // Caps of the waiting slots that have their own (OWN_LIMITS_BIT): few, so not a field on every slot.
+  private readonly limits = new Map<Slot, SlotLimits>();
   private queueBytes = 0;
   private failure: OnelineError | undefined;
   private pushed = 0; // slots ever pushed
@@ -252,14 +256,19 @@ export class ClientSession {
     if (slot.slotSeq !== -1) throw new OnelineError('ERR_ONELINE_INVALID_OPTION', 'request(): this reader was already used');
     slot.slotEnd = barrier || ping ? 'pong' : 'reader';
     slot.slotSeq = this.pushed++;
+    let limits: SlotLimits | undefined;
     if (limited) {
-      slot.slotLimits = {
+      limits = {
         maxLines: options.maxLines === undefined ? this.budgets.maxResponseLines : positive('maxLines', options.maxLines, 1),
         maxBytes: options.maxBytes === undefined ? this.budgets.maxResponseBytes : positive('maxBytes', options.maxBytes, 1),
       };
     }
     slot.slotPingOnly = ping;
     this.slots.push(slot);
+    if (limits !== undefined) {
+      slot.slotFlags |= OWN_LIMITS_BIT;
+      this.limits.set(slot, limits);
+    }
     let data = barrier ? (typeof cmd === 'string' ? `${cmd}\nping` : Buffer.concat([cmd, PING])) : cmd;
     // Unread lines go to the new reader first; a cap broken there needs a realignment ping too.
     if (this.queue.length > 0) {
@@ -366,7 +375,7 @@ export class ClientSession {
     if (reader instanceof RequestReader && reader.slotSeq === -1) {
       slot = reader;
       slot.slotEnd = 'raw';
-      slot.slotLimits = UNLIMITED;
+      slot.slotFlags |= UNLIMITED_BIT;
     } else slot = new RawSlot(reader);
     slot.slotSeq = this.pushed++;
     this.slots.push(slot);
@@ -461,9 +470,10 @@ export class ClientSession {
         if (!(isPong && pongEnd)) {
           head.slotLines++;
           if (!invalid || line.reason !== 'too-long') head.slotBytes += line.length;
-          const lim = head.slotLimits;
-          const maxLines = lim === undefined ? this.budgets.maxResponseLines : lim.maxLines;
-          const maxBytes = lim === undefined ? this.budgets.maxResponseBytes : lim.maxBytes;
+          let maxLines = this.budgets.maxResponseLines;
+          let maxBytes = this.budgets.maxResponseBytes;
+          if ((flags & UNLIMITED_BIT) !== 0) maxLines = maxBytes = Infinity;
+          else if ((flags & OWN_LIMITS_BIT) !== 0) ({ maxLines, maxBytes } = this.limits.get(head)!);
           if (head.slotLines > maxLines || head.slotBytes > maxBytes) {
             const err = new OnelineError(
               'ERR_ONELINE_RESPONSE_TOO_LARGE',
@@ -512,7 +522,8 @@ export class ClientSession {
   }
 
   private shiftSlot(): void {
-    this.slots.shift();
+    const s = this.slots.shift()!;
+    if ((s.slotFlags & OWN_LIMITS_BIT) !== 0) this.limits.delete(s);
     this.shifted++;
   }
 
@@ -540,6 +551,7 @@ export class ClientSession {
     this.broken = 0;
     const slots = this.slots.drain();
     this.shifted += slots.length;
+    this.limits.clear();
     for (const s of slots) {
       if (s.slotState === 'live') s.onError(error);
       s.slotState = 'done';
