@@ -379,30 +379,40 @@ describe('LineDecoder pull (write/take)', () => {
 });
 
 describe('LineDecoder memory', () => {
-  it('a kept line keeps at most its decoding segment alive, never its 64 KiB chunk', () => {
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
-    const chunks = 400;
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const heapAfterGc = (): number => {
+    gc();
+    gc();
+    return process.memoryUsage().heapUsed;
+  };
+  /** Decodes `chunks` fresh 64 KiB chunks of `lineBytes`-byte lines, keeps the first line of each; returns the heap growth. */
+  const keepOnePerChunk = (chunks: number, lineBytes: number): { retained: number; kept: string[] } => {
     const kept: string[] = [];
-    const heapAfterGc = (): number => {
-      gc();
-      gc();
-      return process.memoryUsage().heapUsed;
-    };
     const before = heapAfterGc();
     const d = new LineDecoder();
+    const perChunk = Math.floor(65536 / lineBytes);
     for (let i = 0; i < chunks; i++) {
-      // A fresh 64 KiB chunk of 100-byte lines (unique text per chunk); one line of it is kept.
-      const chunk = Buffer.from(`${String(i).padStart(6, '0')}${'x'.repeat(93)}\n`.repeat(655));
-      const lines = d.push(chunk);
-      const first = lines[0];
+      const chunk = Buffer.from(`${String(i).padStart(6, '0')}${'x'.repeat(lineBytes - 7)}\n`.repeat(perChunk));
+      const first = d.push(chunk)[0];
       if (first?.type === 'line') kept.push(first.text);
     }
-    const retained = heapAfterGc() - before;
-    expect(kept).toHaveLength(chunks);
+    return { retained: heapAfterGc() - before, kept };
+  };
+
+  it('a kept line keeps at most its decoding segment alive, never its 64 KiB chunk', () => {
+    const { retained, kept } = keepOnePerChunk(400, 100);
+    expect(kept).toHaveLength(400);
     expect(kept[7]).toBe(`000007${'x'.repeat(93)}`);
-    // Whole chunks would be 400 x 64 KiB = 26 MB; segments are about 400 x 1.1 KiB.
+    // Whole chunks would be 400 x 64 KiB = 26 MB; segments of about 16 lines are 400 x 1.6 KiB.
     expect(SEGMENT_BYTES).toBeLessThanOrEqual(1024);
-    expect(retained).toBeLessThan(chunks * 4096 + (1 << 20));
+    expect(retained).toBeLessThan(400 * 4096 + (1 << 20));
+  });
+
+  it('for long lines a segment grows to about 16 lines, at most 16 KiB: a kept 1,000-byte line keeps well under a chunk alive', () => {
+    const { retained, kept } = keepOnePerChunk(400, 1000);
+    expect(kept).toHaveLength(400);
+    // Whole chunks: 26 MB; 16 KiB segments: 6.6 MB.
+    expect(retained).toBeLessThan(400 * 20 * 1024 + (1 << 20));
   });
 });

@@ -30,12 +30,16 @@ export const DEFAULT_MAX_LINE_LENGTH = 1024 * 1024;
 const LF = 0x0a;
 const CR = 0x0d;
 const EMPTY = Buffer.alloc(0);
-// ASCII chunks are decoded in segments of about this many bytes, each ending
-// after a LF: one native decode serves every line of a segment. V8 copies
-// substrings shorter than 13 characters and makes longer ones views of their
-// parent, so a line kept by a handler keeps at most its segment alive (the
-// line and under 1 KiB of its neighbours), never the socket chunk.
+// ASCII chunks are decoded in segments, each ending after a LF: one native
+// decode serves every line of a segment. A segment aims at SEGMENT_LINES
+// lines of the length seen in the previous one, within [SEGMENT_BYTES,
+// MAX_SEGMENT_BYTES]. V8 copies substrings shorter than 13 characters and
+// makes longer ones views of their parent, so a line kept by a handler keeps
+// at most its segment alive (about 16 lines' worth, or 1 KiB for short
+// lines), never the socket chunk.
 export const SEGMENT_BYTES = 1024;
+const MAX_SEGMENT_BYTES = 16 * 1024;
+const SEGMENT_LINES = 16;
 // From this length on, a line of a non-ASCII chunk is decoded in one pass (see takeSlow()).
 const LONG_LINE = 256;
 
@@ -243,6 +247,9 @@ export class LineDecoder {
   private str = '';
   private segStart = 0;
   private segEnd = 0;
+  // Lines cut from the current segment, and the size the next one aims at.
+  private segLines = 0;
+  private segTarget = SEGMENT_BYTES;
   // Bytes-mode chunks: whether the whole chunk is ASCII (0 not known yet, 1 yes, 2 no).
   private ascii = 0;
   // Chunks written and not yet begun, and their bytes.
@@ -343,6 +350,7 @@ export class LineDecoder {
     const lf = this.str.indexOf('\n', start);
     const len = lf - start;
     this.pos = seg + lf + 1;
+    this.segLines++;
     if (len > this.maxLineLength) return { type: 'overflow', length: len };
     const end = this.stripCR && len > 0 && this.str.charCodeAt(lf - 1) === CR ? lf - 1 : lf;
     return new DecodedLine(this.str.slice(start, end), false, end - start);
@@ -392,6 +400,7 @@ export class LineDecoder {
 
   /** Makes the next written chunk the current one; false when there is none. */
   private begin(): boolean {
+    this.retarget();
     const next = this.chunks.shift();
     this.strMode = false;
     this.str = '';
@@ -425,15 +434,24 @@ export class LineDecoder {
     this.segment();
   }
 
+  /** After a segment: the next aims at SEGMENT_LINES lines of its average length. */
+  private retarget(): void {
+    if (this.segLines === 0) return;
+    const avg = (this.segEnd - this.segStart) / this.segLines;
+    this.segTarget = Math.min(MAX_SEGMENT_BYTES, Math.max(SEGMENT_BYTES, Math.ceil(avg * SEGMENT_LINES)));
+    this.segLines = 0;
+  }
+
   /**
    * Decodes the next segment of a string-mode chunk, from `pos`: about
-   * {@link SEGMENT_BYTES}, up to and including a LF. False (string mode
+   * `segTarget` bytes, up to and including a LF. False (string mode
    * ends) when the rest of the chunk holds no LF: it is then a tail.
    */
   private segment(): boolean {
     const buf = this.buf;
     const from = this.pos;
-    let lf = buf.indexOf(LF, Math.min(from + SEGMENT_BYTES - 1, buf.length - 1));
+    this.retarget();
+    let lf = buf.indexOf(LF, Math.min(from + this.segTarget - 1, buf.length - 1));
     if (lf === -1) lf = buf.lastIndexOf(LF);
     if (lf < from) {
       this.strMode = false;
