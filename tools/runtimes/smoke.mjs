@@ -1,14 +1,17 @@
 #!/usr/bin/env node
 // Smoke test of the BUILT packages on any runtime with Node's net/tls APIs
 // (Node, Bun, Deno): TCP, TLS, a Unix socket (`path` on server and client),
-// pipelining, a busy second client, shutdown, `Symbol.asyncDispose`. Run from the repo root
+// pipelining, exact payloads (multi-byte, long, invalid UTF-8, CR LF), a busy
+// second client, shutdown, `Symbol.asyncDispose`. Run from the repo root
 // after a build: `node|bun tools/runtimes/smoke.mjs`, `deno run -A tools/runtimes/smoke.mjs`.
 // Prints one line per case and `smoke: N passed, M failed, K skipped`;
 // exits non-zero if any case fails.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
+import net from 'node:net';
 import { join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { OnelineClient, isOnelineError } from '@socket-oneline/client';
 import { OnelineServer } from '@socket-oneline/server';
 
@@ -42,7 +45,7 @@ async function check(name, fn) {
     say(`FAIL ${name}: ${err?.stack ?? err}`);
   } finally {
     for (const x of open.reverse()) {
-      if (x instanceof OnelineClient) x.destroy();
+      if (x instanceof OnelineClient || x instanceof net.Socket) x.destroy();
       else if (x.running) await x.close();
     }
   }
@@ -143,6 +146,34 @@ await check('pipelining: 200 requests in flight, answers in order', async (track
     'pipelined answers',
   );
   await client.disconnect();
+});
+
+await check('payloads: multi-byte, long (100 B to 70 KB), invalid UTF-8 and CR LF lines, written in 777-byte pieces, come back exact', async (track) => {
+  // The engine-specific paths of the decoder (latin1Slice/utf8Slice, segments) and the encoder (utf8Write).
+  const server = track(
+    new OnelineServer({ handler: (cmd) => (cmd.invalid ? `invalid:${cmd.reason}:${cmd.length}` : [`echo:${cmd.text}`, Buffer.from(`len:${cmd.length}`)]) }),
+  );
+  const { port } = await server.listen();
+  const lines = ['cmd01', 'h\u00e9llo \u2713 \ud83d\ude00', 'x'.repeat(100), 'y'.repeat(2000), 'z'.repeat(70000), '\u00e9'.repeat(30000), '', 'a\rb', 'crlf\r'];
+  const payload = Buffer.concat([...lines.map((l) => Buffer.from(`${l}\n`)), Buffer.from([0xff, 0x61, 0x0a]), Buffer.from('ping\n'), Buffer.from('cmd01\n'.repeat(3000))]);
+  const want = lines
+    .map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l))
+    .flatMap((l) => [`echo:${l}`, `len:${Buffer.byteLength(l)}`])
+    .concat(['invalid:undecodable:2', 'pong'], Array.from({ length: 3000 }, () => ['echo:cmd01', 'len:5']).flat());
+  const sock = track(net.connect({ host: '127.0.0.1', port }));
+  await new Promise((resolve, reject) => (sock.once('connect', resolve), sock.once('error', reject)));
+  const text = new StringDecoder('utf8');
+  let got = '';
+  const done = new Promise((resolve) => {
+    sock.on('data', (d) => {
+      got += text.write(d);
+      if (got.split('\n').length - 1 >= want.length) resolve();
+    });
+  });
+  for (let i = 0; i < payload.length; i += 777) sock.write(payload.subarray(i, i + 777));
+  await done;
+  expectEqual(got.split('\n').slice(0, -1), want, 'echoed lines');
+  sock.end();
 });
 
 await check('busy: a second client fails fast with ERR_ONELINE_BUSY, the first is unaffected', async (track) => {
