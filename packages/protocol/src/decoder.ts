@@ -15,7 +15,22 @@
  */
 import { OnelineError } from './errors.js';
 import { Fifo } from './fifo.js';
+import {
+  DecodedLine,
+  InvalidLine,
+  asciiSlice,
+  incomplete,
+  incompleteTooLong,
+  utf8Slice,
+  type DecoderEvent,
+  type DecoderSink,
+  type IncompleteEvent,
+  type LineEvent,
+  type OverflowEvent,
+} from './line-events.js';
 import { decodeDroppingInvalid, isAscii, isUtf8 } from './utf8.js';
+
+export type { DecoderEvent, DecoderSink, IncompleteEvent, LineEvent, OverflowEvent } from './line-events.js';
 
 /**
  * Default maximum line length in bytes (the server's command limit): 1 MiB.
@@ -60,113 +75,6 @@ export interface LineDecoderOptions {
   stripCR?: boolean;
 }
 
-/** A complete line. */
-export interface LineEvent {
-  readonly type: 'line';
-  /** The line's bytes, without the LF (and without a stripped CR): a new Buffer on each access. */
-  readonly bytes: Buffer;
-  /** The bytes decoded as UTF-8; for an invalid line, what decodes (undecodable bytes dropped). */
-  readonly text: string;
-  /** True when `bytes` is not valid UTF-8. */
-  readonly invalid: boolean;
-  /** `'undecodable'` when invalid, else undefined (shape shared with overflow deliveries). */
-  readonly reason: 'undecodable' | undefined;
-  /** `bytes.length`. */
-  readonly length: number;
-}
-
-// Fast ASCII-to-string: Buffer#latin1Slice skips toString's argument
-// handling, which is a measurable share of the cost for short lines.
-type Slicer = (b: Buffer, start: number, end: number) => string;
-const protoSlices = Buffer.prototype as unknown as { latin1Slice?: unknown; utf8Slice?: unknown };
-const asciiSlice: Slicer =
-  typeof protoSlices.latin1Slice === 'function'
-    ? (b, s, e) => (b as unknown as { latin1Slice(s: number, e: number): string }).latin1Slice(s, e)
-    : (b, s, e) => b.toString('latin1', s, e);
-const utf8Slice: Slicer =
-  typeof protoSlices.utf8Slice === 'function'
-    ? (b, s, e) => (b as unknown as { utf8Slice(s: number, e: number): string }).utf8Slice(s, e)
-    : (b, s, e) => b.toString('utf8', s, e);
-
-/**
- * A decoded line: plain data (`JSON.stringify` shows text, invalid, length
- * and reason) that never keeps its socket chunk alive. Valid UTF-8 round-
- * trips, so the bytes of a valid line are re-encoded from its text on
- * access; an invalid line ({@link InvalidLine}) keeps a copy of its bytes.
- */
-class DecodedLine implements LineEvent {
-  // On the prototype (set below): one field less per line.
-  declare readonly type: 'line';
-  readonly text: string;
-  readonly invalid: boolean;
-  readonly length: number;
-
-  constructor(text: string, invalid: boolean, length: number) {
-    this.text = text;
-    this.invalid = invalid;
-    this.length = length;
-  }
-
-  get bytes(): Buffer {
-    return Buffer.from(this.text, 'utf8');
-  }
-
-  get reason(): 'undecodable' | undefined {
-    return this.invalid ? 'undecodable' : undefined;
-  }
-
-  toJSON(): { text: string; invalid: boolean; reason?: 'undecodable'; length: number } {
-    return this.invalid
-      ? { text: this.text, invalid: true, reason: 'undecodable', length: this.length }
-      : { text: this.text, invalid: false, length: this.length };
-  }
-}
-Object.defineProperty(DecodedLine.prototype, 'type', { value: 'line', enumerable: true });
-
-/** A line that is not valid UTF-8: its bytes are kept (a copy, never the chunk). Rare, so off the valid lines' shape. */
-class InvalidLine extends DecodedLine {
-  readonly #raw: Buffer;
-
-  constructor(text: string, raw: Buffer) {
-    super(text, true, raw.length);
-    this.#raw = raw;
-  }
-
-  override get bytes(): Buffer {
-    return Buffer.from(this.#raw);
-  }
-}
-
-/** A LF-terminated line that was longer than `maxLineLength`; its bytes were discarded. */
-export interface OverflowEvent {
-  readonly type: 'overflow';
-  /** The line's total length in bytes (before the LF). */
-  readonly length: number;
-}
-
-/** Bytes left without a LF when the stream ended. Never a command. */
-export interface IncompleteEvent {
-  readonly type: 'incomplete';
-  /** The held bytes (empty when `tooLong`). */
-  readonly bytes: Buffer;
-  /** `bytes` decoded as for {@link LineEvent}. */
-  readonly text: string;
-  /** True when `bytes` is not valid UTF-8. */
-  readonly invalid: boolean;
-  /** The tail's total length in bytes. */
-  readonly length: number;
-  /** True when the tail was already over `maxLineLength` (its bytes were discarded). */
-  readonly tooLong: boolean;
-}
-
-/** What {@link LineDecoder.push} and {@link LineDecoder.end} return. */
-export type DecoderEvent = LineEvent | OverflowEvent | IncompleteEvent;
-
-/** Where {@link LineDecoder.feedTo} hands each event, in order. */
-export interface DecoderSink {
-  /** One decoded event (a `line` or an `overflow`; `incomplete` only comes from `end()`). */
-  onEvent(ev: DecoderEvent): void;
-}
 
 /** Appends events to an array (what {@link LineDecoder.feed} does). */
 class ArraySink implements DecoderSink {
@@ -196,18 +104,6 @@ export function resolveDecoderOptions(options: LineDecoderOptions = {}): Require
   return { maxLineLength, stripCR };
 }
 
-/** The `incomplete` event for an unterminated tail within the limit. */
-function incomplete(bytes: Buffer): IncompleteEvent {
-  const valid = isUtf8(bytes);
-  return {
-    type: 'incomplete',
-    bytes,
-    text: valid ? bytes.toString('utf8') : decodeDroppingInvalid(bytes),
-    invalid: !valid,
-    length: bytes.length,
-    tooLong: false,
-  };
-}
 
 function toBuffer(chunk: Uint8Array): Buffer {
   return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
@@ -551,13 +447,13 @@ export class LineDecoder {
       let length = 0;
       for (const p of tail) length += p.length;
       if (length === 0) return [];
-      if (length > this.maxLineLength) return [{ type: 'incomplete', bytes: EMPTY, text: '', invalid: false, length, tooLong: true }];
+      if (length > this.maxLineLength) return [incompleteTooLong(length)];
       return [incomplete(Buffer.concat(tail, length))];
     }
     for (const p of tail) if (p.length > 0) this.hold(p, 0);
     let ev: IncompleteEvent | undefined;
     if (this.discarding) {
-      ev = { type: 'incomplete', bytes: EMPTY, text: '', invalid: false, length: this.discardedLength, tooLong: true };
+      ev = incompleteTooLong(this.discardedLength);
     } else if (this.pendingLength !== 0) {
       ev = incomplete(Buffer.concat(this.pending, this.pendingLength));
     }
