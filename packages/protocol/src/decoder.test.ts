@@ -409,6 +409,22 @@ describe('LineDecoder memory', () => {
     expect(retained).toBeLessThan(400 * 4096 + (1 << 20));
   });
 
+  it('a kept short line never shares its segment with a long line after it (each 60 KB line is a segment of its own)', () => {
+    const kept: string[] = [];
+    const before = heapAfterGc();
+    const d = new LineDecoder();
+    for (let i = 0; i < 300; i++) {
+      // The reviewer's case: `keep-…` then a 60,000-byte line, in one chunk; only the short text is kept.
+      const chunk = Buffer.from(`keep-${String(i).padStart(12, '0')}\n${'y'.repeat(60000)}\n`);
+      const first = d.push(chunk)[0];
+      if (first?.type === 'line') kept.push(first.text);
+    }
+    const retained = heapAfterGc() - before;
+    expect(kept).toHaveLength(300);
+    // Sharing would keep 300 x 60 KB = 18 MB alive.
+    expect(retained).toBeLessThan(300 * 4096 + (1 << 20));
+  });
+
   it('for long lines a segment grows to about 16 lines, at most 16 KiB: a kept 1,000-byte line keeps well under a chunk alive', () => {
     const { retained, kept } = keepOnePerChunk(400, 1000);
     expect(kept).toHaveLength(400);

@@ -339,16 +339,20 @@ export class LineDecoder {
   }
 
   /**
-   * Decodes the next segment of a string-mode chunk, from `pos`: about
-   * `segTarget` bytes, up to and including a LF. False (string mode
+   * Decodes the next segment of a string-mode chunk, from `pos`: the lines
+   * that end within `segTarget` bytes, or the first line alone when it is
+   * longer. False (string mode
    * ends) when the rest of the chunk holds no LF: it is then a tail.
    */
   private segment(): boolean {
     const buf = this.buf;
     const from = this.pos;
     this.retarget();
-    let lf = buf.indexOf(LF, Math.min(from + this.segTarget - 1, buf.length - 1));
-    if (lf === -1) lf = buf.lastIndexOf(LF);
+    // The lines that end within the target; if the first line is longer,
+    // that line alone. A segment never runs on into a long line, so a kept
+    // short line never holds a long neighbour alive.
+    let lf = buf.lastIndexOf(LF, Math.min(from + this.segTarget, buf.length) - 1);
+    if (lf < from) lf = buf.indexOf(LF, from);
     if (lf < from) {
       this.strMode = false;
       this.str = '';

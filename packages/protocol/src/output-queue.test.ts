@@ -62,6 +62,14 @@ describe('OutputQueue', () => {
     expect(piece?.length).toBeGreaterThan(BLOCK);
   });
 
+  it('fills blocks by the exact byte length of long lines: four 16,000-character ASCII answers share one 64 KiB block', () => {
+    const q = new OutputQueue(65536);
+    for (let i = 0; i < 4; i++) q.line('a'.repeat(16000));
+    const piece = q.take(1 << 20)!;
+    expect(piece.length).toBe(4 * 16001); // one view of one block, not four blocks
+    expect(piece.buffer.byteLength).toBe(65536); // a view of the one block (not a copy joined from four)
+  });
+
   it('never writes over a piece already handed out', () => {
     const q = new OutputQueue(BLOCK);
     q.line('first');

@@ -66,21 +66,26 @@ export class OutputQueue {
       return true;
     }
     if (s.indexOf('\n') !== -1) return false;
-    if (n * 3 + 1 > this.blockSize) {
-      // Too large for a block (even at worst): a part of its own, encoded once.
+    // A longer line is measured exactly (one native pass), so a block is
+    // filled, not left three-quarters empty by a worst-case reservation.
+    const len = Buffer.byteLength(s, 'utf8');
+    if (len + 1 > this.blockSize) {
+      // Too large for a block: a part of its own, encoded once.
       this.seal();
-      const len = Buffer.byteLength(s, 'utf8');
       const part = Buffer.allocUnsafe(len + 1);
       utf8Write.call(part, s, 0);
       part[len] = LF;
       this.push(part);
       return true;
     }
-    if (end + n * 3 + 1 > this.block.length) end = this.newBlock();
-    return this.encodeAt(s, this.block, end);
+    if (end + len + 1 > this.block.length) end = this.newBlock();
+    end += utf8Write.call(this.block, s, end);
+    this.block[end++] = LF;
+    this.end = end;
+    return true;
   }
 
-  /** Encodes `s` (no LF checked yet) plus LF natively at `at` in the current block, which has room. */
+  /** A short line with a non-ASCII character: encoded natively at `at` in the current block (which has room for the worst case). */
   private encodeAt(s: string, b: Buffer, at: number): boolean {
     if (s.indexOf('\n') !== -1) return false;
     const end = at + utf8Write.call(b, s, at);

@@ -107,7 +107,7 @@ export interface OnelineServerOptions {
   handlerTimeout?: number;
   /** Bytes waiting to be written above which no further command is run (and, once `maxQueuedBytes` of commands wait, reading stops). An answer larger than the mark still goes out whole. @defaultValue 65536 */
   writeHighWaterMark?: number;
-  /** Bytes of received commands waiting to run above which the server stops reading (each command counts its length + 64). @defaultValue 1048576 (1 MiB) */
+  /** Bytes received and not yet run as commands above which the server stops reading (raw bytes, no per-command overhead). @defaultValue 1048576 (1 MiB) */
   maxQueuedBytes?: number;
   /**
    * Serve TLS instead of plain TCP. `handshakeTimeout` (ms, default 10000) is a
@@ -157,11 +157,14 @@ export interface OnelineServerOptions {
   closeGrace?: number;
   /**
    * How long a write may wait on a peer that reads slowly before that counts
-   * as no progress, in ms. A slow reader's kernel reports our writes done only
-   * after about half of its buffers drained, which at a few hundred KB/s takes
-   * seconds: this keeps `closeGrace` and `idleTimeout` from cutting off a
-   * client that is still reading. A client that reads nothing at all is cut
-   * off after this long.
+   * as no progress, in ms. The kernel reports a write done only once a large
+   * part of the socket's send buffer (up to a few MB on Linux) has drained:
+   * about every 8 s for a peer reading 200 KB/s. This keeps `closeGrace` and
+   * `idleTimeout` from cutting off a client that is still reading. Limit: a
+   * peer reading slower than about (send buffer / 3) per `drainTimeout`
+   * (roughly 20 KB/s with 60 s and a 4 MB buffer) cannot be told from one
+   * that stopped, and is cut off; raise this to serve slower readers. A
+   * client that reads nothing at all is cut off after this long.
    * @defaultValue 60000
    */
   drainTimeout?: number;
