@@ -18,9 +18,10 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function refused(where: { path: string } | { port: number }): Promise<boolean> {
+/** True when nothing accepts connections on the socket file `path`. */
+function refused(path: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = 'path' in where ? net.connect(where.path) : net.connect({ host: '127.0.0.1', port: where.port });
+    const s = net.connect(path);
     s.once('connect', () => {
       s.destroy();
       resolve(false);
@@ -30,29 +31,27 @@ function refused(where: { path: string } | { port: number }): Promise<boolean> {
 }
 
 describe('server lifecycle', () => {
+  /** Calls close() right after listen(), before it could finish: listen() must reject and close() resolve. */
+  async function closeWhileStarting(server: OnelineServer): Promise<void> {
+    servers.push(server);
+    const listening = server.listen();
+    const closing = server.close();
+    await expect(listening).rejects.toMatchObject({ code: 'ERR_ONELINE_SERVER_STATE' });
+    await withTimeout(closing, 2000, 'close');
+    await withTimeout(server.closed, 2000, 'closed');
+    expect(server.running).toBe(false);
+  }
+
   it('close() while listen() is still starting (socket path): listen rejects with ERR_ONELINE_SERVER_STATE, nothing listens, closed resolves', async () => {
     const path = join(dir, 'c.sock');
-    const server = new OnelineServer({ handler: () => 'ack', path });
-    servers.push(server);
-    const listening = server.listen();
-    const closing = server.close();
-    await expect(listening).rejects.toMatchObject({ code: 'ERR_ONELINE_SERVER_STATE' });
-    await withTimeout(closing, 2000, 'close');
-    await withTimeout(server.closed, 2000, 'closed');
-    expect(server.running).toBe(false);
+    await closeWhileStarting(new OnelineServer({ handler: () => 'ack', path }));
     expect(existsSync(path)).toBe(false);
-    expect(await refused({ path })).toBe(true);
+    expect(await refused(path)).toBe(true);
   });
 
-  it('close() while listen() is still starting (TCP): listen rejects, the port is released, closed resolves', async () => {
+  it('close() while listen() is still starting (TCP): listen rejects, no address is bound, closed resolves', async () => {
     const server = new OnelineServer({ handler: () => 'ack' });
-    servers.push(server);
-    const listening = server.listen();
-    const closing = server.close();
-    await expect(listening).rejects.toMatchObject({ code: 'ERR_ONELINE_SERVER_STATE' });
-    await withTimeout(closing, 2000, 'close');
-    await withTimeout(server.closed, 2000, 'closed');
-    expect(server.running).toBe(false);
+    await closeWhileStarting(server);
     expect(server.address).toBeUndefined();
   });
 
