@@ -21,13 +21,16 @@ describe('client diagnostics_channel events', () => {
       await c.request('silent', { timeout: 50 }).catch(() => undefined);
       await c.request('cmd01');
       await c.disconnect();
-      const names = seen.map((s) => s.name);
+      // The channels are process-wide: a client of an earlier test file in this worker may still
+      // publish (e.g. its late close), so only this client's messages are looked at.
+      const mine = seen.filter((s) => s.message.client === c);
+      const names = mine.map((s) => s.name);
       for (const n of NAMES) expect(names).toContain(n);
-      expect(seen.find((s) => s.name === 'command')?.message).toMatchObject({ client: c, command: 'cmd01' });
-      expect(seen.find((s) => s.name === 'answer')?.message).toMatchObject({ client: c, command: 'cmd01', lines: 1 });
-      expect(seen.find((s) => s.name === 'timeout')?.message).toMatchObject({ client: c, command: 'silent' });
-      expect(seen.find((s) => s.name === 'realign')?.message).toMatchObject({ client: c });
-      expect(seen.find((s) => s.name === 'close')?.message).toMatchObject({ client: c, error: undefined });
+      expect(mine.find((s) => s.name === 'command')?.message).toMatchObject({ command: 'cmd01' });
+      expect(mine.find((s) => s.name === 'answer')?.message).toMatchObject({ command: 'cmd01', lines: 1 });
+      expect(mine.find((s) => s.name === 'timeout')?.message).toMatchObject({ command: 'silent' });
+      expect(mine.find((s) => s.name === 'realign')?.message).toMatchObject({ client: c });
+      expect(mine.find((s) => s.name === 'close')?.message).toMatchObject({ error: undefined });
     } finally {
       for (const u of subs) u();
     }
