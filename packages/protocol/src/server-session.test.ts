@@ -137,7 +137,7 @@ describe('ServerSession: flow control and closing', () => {
     expect(sh.session.wantsData).toBe(true);
   });
 
-  it('holds unread input as raw bytes: a flood of empty lines costs one byte each, no object per line', () => {
+  it('counts unread input as raw bytes: empty lines cost one byte each of the maxQueuedBytes budget', () => {
     const sh = new SimShell(() => ({ kind: 'never' }), { maxQueuedBytes: 1000 });
     sh.feed(Buffer.from('hang\n'));
     sh.feed(Buffer.from('\n'.repeat(999)));
