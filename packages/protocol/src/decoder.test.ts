@@ -409,7 +409,7 @@ describe('LineDecoder memory', () => {
     expect(retained).toBeLessThan(400 * 4096 + (1 << 20));
   });
 
-  it('a kept short line never shares its segment with a long line after it (each 60 KB line is a segment of its own)', () => {
+  it('a kept short line does not keep the 60 KB line after it alive', () => {
     const kept: string[] = [];
     const before = heapAfterGc();
     const d = new LineDecoder();
@@ -425,7 +425,7 @@ describe('LineDecoder memory', () => {
     expect(retained).toBeLessThan(300 * 4096 + (1 << 20));
   });
 
-  it('for long lines a segment grows to about 16 lines, at most 16 KiB: a kept 1,000-byte line keeps well under a chunk alive', () => {
+  it('a kept 1,000-byte line keeps at most its segment (under 20 KiB) alive, not its 64 KiB chunk', () => {
     const { retained, kept } = keepOnePerChunk(400, 1000);
     expect(kept).toHaveLength(400);
     // Whole chunks: 26 MB; 16 KiB segments: 6.6 MB.

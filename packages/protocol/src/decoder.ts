@@ -4,7 +4,8 @@
  * Theory of operation: chunks are queued as they are written and read one
  * line per `take()` (the push API is write + take until empty). Within a
  * chunk the decoder finds LF (0x0A): in an ASCII chunk with String#indexOf
- * on a decoded segment of about 1 KiB, otherwise with Buffer#indexOf. Bytes
+ * on a decoded segment (about 16 lines, 1 to 16 KiB), otherwise with
+ * Buffer#indexOf. Bytes
  * before a LF that arrived in earlier chunks are held as copies in
  * `pending`, never more than `maxLineLength` of them. As soon as a line is
  * known to be longer than the limit, the held bytes are dropped and the

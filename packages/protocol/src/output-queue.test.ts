@@ -25,7 +25,7 @@ describe('OutputQueue', () => {
     expect(q.size).toBe(0);
   });
 
-  it('refuses a line with a LF and queues nothing of it, short or long', () => {
+  it('refuses a line with a LF and queues nothing of it, short or long [SRS-011]', () => {
     const q = new OutputQueue(BLOCK);
     q.line('a');
     for (const bad of ['b\nc', '\n', '\u00e9\n', `${'z'.repeat(100)}\n`, `${'z'.repeat(1000)}\nz`]) {
@@ -36,7 +36,7 @@ describe('OutputQueue', () => {
     expect(drain(q).toString()).toBe('a\nd\n');
   });
 
-  it('copies bytes, so the caller may reuse its buffer; lines larger than a block become parts of their own', () => {
+  it('copies bytes, so the caller may reuse its buffer, lines larger than a block included', () => {
     const q = new OutputQueue(BLOCK);
     const src = Buffer.from('abc');
     q.bytes(src);
@@ -92,7 +92,7 @@ describe('OutputQueue', () => {
     expect(q.take(100)).toBeUndefined();
   });
 
-  it('any mix of lines and take sizes gives the encoded lines back, in order, with size exact [SRS-011]', () => {
+  it('any mix of lines and take sizes gives the encoded lines back, in order, with size exact', () => {
     const text = fc.string({ unit: 'binary', maxLength: 300 }).map((s) => s.replace(/\n/g, ''));
     const item = fc.oneof(
       text.map((s) => ({ kind: 'line' as const, s })),
