@@ -43,6 +43,8 @@ const DEFAULTS = { host: '127.0.0.1', connectTimeout: 3000, retryFor: 0, timeout
 const NO_OPTIONS: RequestOptions = Object.freeze({});
 
 type Budgets = { [K in keyof typeof CLIENT_BUDGET_DEFAULTS]: number };
+type Goodbye = { readonly kind: 'disconnect' | 'shutdown'; readonly session: ClientSession; promise: Promise<void> };
+const noop = (): void => undefined;
 
 
 /**
@@ -65,7 +67,6 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
   readonly log: ResolvedLogger;
   #socket: net.Socket | undefined;
   #session: ClientSession | undefined;
-  #closeWaiters: (() => void)[] = [];
   readonly #where: string;
   readonly #timer = new DeadlineTimer();
   // Pending writes of this tick, in order: text commands are joined into one string at the flush.
@@ -78,8 +79,14 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
   #paused = false;
   #realignDeadline: Once | undefined;
   #closedPromise: Promise<OnelineError | undefined> = Promise.resolve(undefined);
-  // Set while connect() runs (attempts and backoffs); destroy() aborts it.
+  // Set while connect() runs (attempts and backoffs); destroy() and disconnect() abort it.
   #connecting: AbortController | undefined;
+  // Settles (never rejects) when the connect() in progress ends.
+  #connectEnded: Promise<void> = Promise.resolve();
+  // The disconnect or shutdown in progress: later calls share or join it.
+  #goodbye: Goodbye | undefined;
+  // The session this side destroyed (destroy(), or a goodbye that timed out or was aborted).
+  #destroyed: ClientSession | undefined;
   #disposing: Promise<void> | undefined;
   // What waiting calls report back to (one object per client, not public API).
   readonly #owner: PendingOwner = {
@@ -169,6 +176,8 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
     // One signal for the caller's abort and destroy(), through every attempt and backoff.
     const stop = new AbortController();
     this.#connecting = stop;
+    let ended!: () => void;
+    this.#connectEnded = new Promise<void>((r) => (ended = r));
     const user = options.signal;
     const onUserAbort = () => stop.abort(user!.reason);
     if (user?.aborted) onUserAbort();
@@ -195,6 +204,7 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
     } finally {
       user?.removeEventListener('abort', onUserAbort);
       if (this.#connecting === stop) this.#connecting = undefined;
+      ended();
     }
   }
 
@@ -329,7 +339,6 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
           this.emit('close', err);
         }
         resolveClosed(err);
-        if (this.#session === session) for (const w of this.#closeWaiters.splice(0)) w();
       });
     });
   }
@@ -540,34 +549,77 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
   }
 
   /**
-   * Sends `disconnect` and resolves when the server has closed the connection.
-   * Lines still arriving go to calls already waiting.
-   * @throws OnelineError `ERR_ONELINE_NOT_CONNECTED`, `ERR_ONELINE_CLOSED`, `ERR_ONELINE_TIMEOUT` (the socket is then destroyed), `ERR_ONELINE_ABORTED`.
+   * Makes sure this client is not connected: sends `disconnect` and resolves
+   * once the server has closed the connection (lines still arriving go to
+   * calls already waiting). Idempotent, like `socket.end()`: when the client
+   * is not connected already (a second call, the server closed or reset the
+   * connection, after {@link destroy}, never connected) it just resolves,
+   * once the socket is closed. A call while a disconnect is in progress
+   * returns the same promise; while a shutdown is in progress it waits for
+   * that close; while `connect()` is in progress it gives the connect up
+   * (which rejects with `ERR_ONELINE_ABORTED`).
+   * @throws OnelineError only for a failure while it runs: `ERR_ONELINE_TIMEOUT` when the server does
+   *   not close within `timeout` (default: the client's `timeout`), `ERR_ONELINE_ABORTED` when
+   *   `signal` fires; the socket is then destroyed, so the client is not connected either way.
    */
   disconnect(options: WaitOptions = {}): Promise<void> {
-    return this.#closeWith('disconnect', options);
+    const g = this.#goodbye;
+    if (g !== undefined) return g.kind === 'disconnect' ? g.promise : this.#closing('disconnect', options, g.session);
+    if (this.#connecting !== undefined) {
+      this.#connecting.abort(new Error('disconnect() was called while connecting'));
+      // Asked again once the connect settled: it may have completed just before the abort.
+      return this.#connectEnded.then(() => this.disconnect(options));
+    }
+    const session = this.#session;
+    if (session?.state === 'ready') return this.#startGoodbye('disconnect', session, options);
+    if (session?.state === 'closing') return this.#closing('disconnect', options, session);
+    // Not connected: done once the last socket is closed.
+    return this.#closedPromise.then(noop);
   }
 
-  /** Sends `shutdown` (the server stops listening) and resolves when it has closed the connection. Throws as {@link disconnect}. */
+  /**
+   * Sends `shutdown` (the server stops listening) and resolves when it has
+   * closed the connection. Unlike {@link disconnect} it reports when it could
+   * not ask the server. Calls while a shutdown is in progress return the same
+   * promise.
+   * @throws OnelineError `ERR_ONELINE_NOT_CONNECTED` (never connected, or `connect()` still in
+   *   progress), `ERR_ONELINE_CLOSED` (the connection is gone, or a disconnect is in progress, so the
+   *   server was not asked), `ERR_ONELINE_TIMEOUT` (the server did not close within `timeout`; the
+   *   socket is destroyed), `ERR_ONELINE_ABORTED` (`signal` fired, or the socket was destroyed on
+   *   this side before the server closed it, e.g. by {@link destroy}).
+   */
   shutdown(options: WaitOptions = {}): Promise<void> {
-    return this.#closeWith('shutdown', options);
+    const g = this.#goodbye;
+    if (g?.kind === 'shutdown') return g.promise;
+    if (g !== undefined) {
+      return Promise.reject(new OnelineError('ERR_ONELINE_CLOSED', 'shutdown(): a disconnect is in progress; the server was not asked to shut down'));
+    }
+    let session: ClientSession;
+    try {
+      session = this.#ready('shutdown()');
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#startGoodbye('shutdown', session, options);
   }
 
   /**
    * Closes the connection at once without a protocol goodbye; a `connect()` in
-   * progress (retries included) rejects with `ERR_ONELINE_ABORTED`. Safe to call any time.
+   * progress (retries included) rejects with `ERR_ONELINE_ABORTED`, waiting
+   * calls reject with `ERR_ONELINE_CLOSED`, a `shutdown()` in progress with
+   * `ERR_ONELINE_ABORTED`, and a `disconnect()` in progress resolves.
+   * Idempotent; safe to call any time. Never throws.
    */
   destroy(): void {
     this.#connecting?.abort(new Error('destroy() was called while connecting'));
-    this.#socket?.destroy();
+    this.#destroyLocal('destroy() was called');
   }
 
   /**
-   * For `await using client = new OnelineClient(...)`: at the end of the scope,
-   * disconnects gracefully when connected (destroying the socket if the server
-   * does not close it within `timeout`), waits for a disconnect or shutdown
-   * already under way the same way, destroys a connection still being made,
-   * and resolves once the socket is closed. Never throws.
+   * For `await using client = new OnelineClient(...)`: at the end of the
+   * scope, {@link disconnect} (destroying the socket if the server does not
+   * close it within `timeout`), then resolves once the socket is closed.
+   * Never throws.
    */
   [Symbol.asyncDispose](): Promise<void> {
     this.#disposing ??= this.#dispose().finally(() => {
@@ -577,15 +629,77 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
   }
 
   async #dispose(): Promise<void> {
-    const state = this.#session?.state;
     try {
-      if (state === 'ready') await this.disconnect();
-      else if (state === 'closing') await this.#closing('dispose', {});
+      await this.disconnect();
     } catch {
-      // Timed out (the socket is destroyed) or already gone: nothing to report from a dispose.
+      // Timed out (the socket is destroyed): nothing to report from a dispose.
     }
     this.destroy();
     await this.#closedPromise;
+  }
+
+  #startGoodbye(kind: Goodbye['kind'], session: ClientSession, options: WaitOptions): Promise<void> {
+    this.#write(session.close(kind));
+    // Registered before waiting: an aborted signal settles the wait at once, and that clears it.
+    const g: Goodbye = { kind, session, promise: Promise.resolve() };
+    this.#goodbye = g;
+    g.promise = this.#closing(kind, options, session, () => {
+      if (this.#goodbye === g) this.#goodbye = undefined;
+    });
+    return g.promise;
+  }
+
+  /**
+   * Resolves once the connection of `session` is closed: for a `shutdown`,
+   * rejects instead when this side destroyed it first. On a timeout or an
+   * abort, destroys the socket and rejects.
+   */
+  #closing(kind: Goodbye['kind'], options: WaitOptions, session: ClientSession, onDone?: () => void): Promise<void> {
+    const closed = this.#closedPromise; // this session's: it is the current one
+    const timeout = options.timeout ?? this.#opts.timeout;
+    const signal = options.signal;
+    return new Promise<void>((resolve, reject) => {
+      let deadline: Once | undefined;
+      let finished = false;
+      const done = (err?: OnelineError) => {
+        if (finished) return;
+        finished = true;
+        if (deadline !== undefined) deadline.done = true;
+        signal?.removeEventListener('abort', onAbort);
+        onDone?.();
+        if (err === undefined) resolve();
+        else {
+          this.#destroyLocal(`${kind}() ${err.code === 'ERR_ONELINE_TIMEOUT' ? 'timed out' : 'was aborted'}`, session);
+          reject(err);
+        }
+      };
+      const onAbort = () => done(abortError(signal!));
+      void closed.then(() =>
+        done(
+          kind === 'shutdown' && this.#destroyed === session
+            ? new OnelineError('ERR_ONELINE_ABORTED', 'shutdown(): the connection was destroyed on this side (destroy()) before the server closed it; the server may not have shut down')
+            : undefined,
+        ),
+      );
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (timeout > 0) {
+        deadline = new Once(performance.now() + timeout, () =>
+          done(new OnelineError('ERR_ONELINE_TIMEOUT', `${kind}: the server did not close the connection within ${timeout} ms`)),
+        );
+        this.#timer.add(deadline);
+      }
+    });
+  }
+
+  /** Destroys the socket of `session` (the current one by default); waiting calls fail with `ERR_ONELINE_CLOSED` saying why. */
+  #destroyLocal(why: string, session: ClientSession | undefined = this.#session): void {
+    if (session === undefined || session !== this.#session) return;
+    if (session.state !== 'closed') {
+      this.#destroyed = session;
+      this.#failSession(session, new OnelineError('ERR_ONELINE_CLOSED', `the connection was destroyed on this side: ${why}`, { origin: 'local' }));
+    }
+    this.#socket?.destroy();
   }
 
   /** Async iteration over incoming lines; ends cleanly when the connection closes. */
@@ -650,52 +764,14 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
   #ready(what: string): ClientSession {
     const session = this.#session;
     if (session === undefined) throw notConnected(what);
+    if (session.state === 'connecting' || session.state === 'handshake') {
+      throw new OnelineError('ERR_ONELINE_NOT_CONNECTED', `${what}: the client is not connected yet (connect() is in progress)`);
+    }
     if (session.state !== 'ready') {
       const why = session.error !== undefined ? `: ${session.error.message}` : session.state === 'closing' ? ': a disconnect or shutdown is in progress' : '';
       throw new OnelineError('ERR_ONELINE_CLOSED', `${what}: the connection is closed${why}`);
     }
     return session;
-  }
-
-  #closeWith(kind: 'disconnect' | 'shutdown', options: WaitOptions): Promise<void> {
-    try {
-      const session = this.#ready(`${kind}()`);
-      this.#write(session.close(kind));
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    return this.#closing(kind, options);
-  }
-
-  /** Resolves when the server has closed the connection; destroys the socket on a timeout or abort. */
-  #closing(kind: string, options: WaitOptions): Promise<void> {
-    const socket = this.#socket;
-    const timeout = options.timeout ?? this.#opts.timeout;
-    return new Promise<void>((resolve, reject) => {
-      let deadline: Once | undefined;
-      const done = (err?: OnelineError) => {
-        if (deadline !== undefined) deadline.done = true;
-        options.signal?.removeEventListener('abort', onAbort);
-        const i = this.#closeWaiters.indexOf(onClose);
-        if (i !== -1) this.#closeWaiters.splice(i, 1);
-        if (err === undefined) resolve();
-        else {
-          socket?.destroy();
-          reject(err);
-        }
-      };
-      const onClose = () => done();
-      const onAbort = () => done(abortError(options.signal!));
-      this.#closeWaiters.push(onClose);
-      if (options.signal?.aborted) return onAbort();
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      if (timeout > 0) {
-        deadline = new Once(performance.now() + timeout, () =>
-          done(new OnelineError('ERR_ONELINE_TIMEOUT', `${kind}: the server did not close the connection within ${timeout} ms`)),
-        );
-        this.#timer.add(deadline);
-      }
-    });
   }
 
   #maybeResume(session: ClientSession): void {
