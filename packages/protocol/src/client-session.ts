@@ -126,6 +126,12 @@ export interface ClientSessionOptions extends LineDecoderOptions {
   maxResponseLines?: number;
   /** Default per-request byte cap. @defaultValue 64 MiB */
   maxResponseBytes?: number;
+  /**
+   * Maximum bytes of one response line (see {@link LineDecoderOptions.maxLineLength}). Answers are
+   * the big side (one JSON document per line), hence a larger default than the decoder's.
+   * @defaultValue 16 MiB ({@link DEFAULT_CLIENT_MAX_LINE_LENGTH})
+   */
+  maxLineLength?: number;
 }
 
 const PING = encodeLine('ping');
