@@ -18,6 +18,7 @@ export {
 } from './client.js';
 export { JsonClient, type JsonClientOptions, type CallArgs } from './json-client.js';
 export { clientChannels } from './diagnostics.js';
+export { launch, LaunchedProgram, type LaunchOptions, type ProgramExit, type StopOptions } from './launch.js';
 export {
   OnelineError,
   isOnelineError,
@@ -25,6 +26,7 @@ export {
   DEFAULT_CLIENT_MAX_LINE_LENGTH,
   CLIENT_BUDGET_DEFAULTS,
   type OnelineErrorCode,
+  type LaunchFailure,
   type InvalidReason,
   type CommandMap,
   type Logger,

@@ -69,7 +69,12 @@ export type OnelineErrorCode =
   /** An answer went over a per-request cap (`maxResponseLines` / `maxResponseBytes`); the client realigned. */
   | 'ERR_ONELINE_RESPONSE_TOO_LARGE'
   /** The client could not tell this request's answer apart from an earlier failed request's, or the server did not answer the realignment `ping`. */
-  | 'ERR_ONELINE_DESYNC';
+  | 'ERR_ONELINE_DESYNC'
+  /**
+   * A launched program could not be started, exited or was not ready in time; `err.program`
+   * holds its command line, exit code or signal, and the tail of its output.
+   */
+  | 'ERR_ONELINE_LAUNCH_FAILED';
 
 /** Who is at fault. */
 export type OnelineErrorOrigin = 'local' | 'remote' | 'environment';
@@ -82,6 +87,23 @@ export interface OnelineErrorOptions {
   origin?: OnelineErrorOrigin;
   /** With `ERR_ONELINE_REMOTE_ERROR`: the error object the server answered with. */
   remote?: { readonly code: string; readonly message: string; readonly details?: unknown };
+  /** With `ERR_ONELINE_LAUNCH_FAILED`: what the launched program did. */
+  program?: LaunchFailure;
+}
+
+/** What a program that failed to launch did (`err.program` of `ERR_ONELINE_LAUNCH_FAILED`). */
+export interface LaunchFailure {
+  /** The command line, as given to `launch()`. */
+  readonly command: string;
+  /** Its process id, if it was started. */
+  readonly pid: number | undefined;
+  /** Its exit code, or `null` if it was ended by a signal or never started. */
+  readonly exitCode: number | null;
+  /** The signal that ended it, or `null`. */
+  readonly signal: string | null;
+  /** The last bytes of its stdout and stderr (bounded), decoded as UTF-8. */
+  readonly stdout: string;
+  readonly stderr: string;
 }
 
 const DEFAULT_ORIGIN: Record<OnelineErrorCode, OnelineErrorOrigin> = {
@@ -112,6 +134,7 @@ const DEFAULT_ORIGIN: Record<OnelineErrorCode, OnelineErrorOrigin> = {
   ERR_ONELINE_REMOTE_ERROR: 'remote',
   ERR_ONELINE_RESPONSE_TOO_LARGE: 'remote',
   ERR_ONELINE_DESYNC: 'remote',
+  ERR_ONELINE_LAUNCH_FAILED: 'environment',
 };
 
 /** Every stable error code, for documentation and exhaustive tests. */
@@ -136,6 +159,8 @@ export class OnelineError extends Error {
   readonly origin: OnelineErrorOrigin;
   /** With `ERR_ONELINE_REMOTE_ERROR`: the server's error object (`code`, `message`, `details`). */
   readonly remote?: { readonly code: string; readonly message: string; readonly details?: unknown };
+  /** With `ERR_ONELINE_LAUNCH_FAILED`: the program's command line, exit and last output. */
+  readonly program?: LaunchFailure;
 
   constructor(code: OnelineErrorCode, message: string, options: OnelineErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -143,6 +168,7 @@ export class OnelineError extends Error {
     this.code = code;
     this.origin = options.origin ?? DEFAULT_ORIGIN[code];
     if (options.remote !== undefined) this.remote = options.remote;
+    if (options.program !== undefined) this.program = options.program;
   }
 }
 

@@ -15,6 +15,7 @@ export {
   type OnelineErrorCode,
   type OnelineErrorOrigin,
   type OnelineErrorOptions,
+  type LaunchFailure,
 } from './errors.js';
 export {
   LineDecoder,

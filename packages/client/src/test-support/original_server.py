@@ -4,16 +4,22 @@ with the original sample's callback, written for our tests from the documented
 behaviour (shared/PROTOCOL.md): one client at a time, 'ping' -> 'pong',
 'disconnect' closes the client, 'shutdown' closes and exits, any other line
 goes to the callback: 'cmd01' -> 'ack', else 'nak - unknown cmd'.
-Binds 127.0.0.1 port 0 and prints the port on its first line.
+Binds 127.0.0.1 and prints the port on its first line. Usage:
+original_server.py [PORT [DELAY]]: PORT (default 0, a free one) is the port to
+bind, DELAY seconds to wait before binding (a slow-starting app under test).
 """
 import socket
 import sys
+import time
 
 
 def main():
+    port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+    if len(sys.argv) > 2:
+        time.sleep(float(sys.argv[2]))
     srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind(('127.0.0.1', 0))
+    srv.bind(('127.0.0.1', port))
     srv.listen(1)
     srv.settimeout(20)  # never outlive a test run
     print(srv.getsockname()[1], flush=True)

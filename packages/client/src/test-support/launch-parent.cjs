@@ -1,0 +1,15 @@
+'use strict';
+// A parent process for the "no orphans" tests: launches app.cjs with the built client, prints
+// `child PID`, then ends as argv[2] says: `exit` (process.exit), `throw` (an uncaught error),
+// `wait` (runs until a signal ends it).
+const { join } = require('node:path');
+const { launch } = require('../../dist/cjs/index.js');
+
+(async () => {
+  const app = await launch(process.execPath, [join(__dirname, 'app.cjs')], { ready: /^listening on .*:(\d+)$/ });
+  console.log(`child ${app.pid}`);
+  const how = process.argv[2];
+  if (how === 'exit') process.exit(0);
+  if (how === 'throw') throw new Error('the harness crashed');
+  setInterval(() => {}, 1000);
+})();
