@@ -4,8 +4,8 @@
  * clients, shut it down, and check every answer and the server's exit code.
  * Leaves no process behind, whatever happens.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { isOnelineError, launch, type LaunchedProgram } from '@socket-oneline/client';
 import { StoryClient, StoryError, type TranscriptEntry } from './sample-client.js';
 
 /** Options of {@link runStory}. */
@@ -53,59 +53,8 @@ function fmt(e: TranscriptEntry): string {
   return e.rttMs === undefined ? `${head}${e.line}` : `${head}${e.line.padEnd(44)}${e.rttMs.toFixed(2).padStart(8)} ms`;
 }
 
-/** Resolves with the address a server bin prints (`listening on HOST:PORT`), within `ms`. */
-export function waitForListening(child: ChildProcess, ms: number): Promise<{ host: string; port: number }> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    const t = setTimeout(() => done(new Error(`the server did not print 'listening on HOST:PORT' within ${ms} ms${err ? `; stderr: ${err.trim()}` : ''}`)), ms);
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      const m = /^listening on (.+):(\d+)\n/.exec(out);
-      if (m) done(undefined, { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) });
-    };
-    const onErr = (d: Buffer) => (err += d.toString());
-    const onExit = (code: number | null, sig: string | null) =>
-      done(new Error(`the server exited before listening (code ${code}, signal ${sig})${err ? `; stderr: ${err.trim()}` : ''}`));
-    const done = (e?: Error, v?: { host: string; port: number }) => {
-      clearTimeout(t);
-      child.stdout!.off('data', onData);
-      child.stderr!.off('data', onErr);
-      child.off('exit', onExit);
-      if (e) reject(e);
-      else resolve(v!);
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onErr);
-    child.once('exit', onExit);
-  });
-}
-
-/** Resolves with the child's exit, or undefined if it has not exited within `ms`. */
-export function waitForExit(child: ChildProcess, ms: number): Promise<{ code: number | null; signal: string | null } | undefined> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
-  return new Promise((resolve) => {
-    const t = setTimeout(() => {
-      child.off('exit', onExit);
-      resolve(undefined);
-    }, ms);
-    const onExit = (code: number | null, signal: string | null) => {
-      clearTimeout(t);
-      resolve({ code, signal });
-    };
-    child.once('exit', onExit);
-  });
-}
-
-/** Stops the child if it still runs: SIGTERM, then SIGKILL after a bound. */
-export async function reap(child: ChildProcess, ms: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  if ((await waitForExit(child, ms)) === undefined) {
-    child.kill('SIGKILL');
-    await waitForExit(child, ms);
-  }
-}
+// The line the sample server bins print once they listen.
+export const LISTENING = /^listening on (?:\[?(?<host>[^\]]+)\]?):(?<port>\d+)$/;
 
 /** Runs the story; never throws, never leaves the server process behind. */
 export async function runStory(options: StoryOptions = {}): Promise<StoryResult> {
@@ -119,59 +68,72 @@ export async function runStory(options: StoryOptions = {}): Promise<StoryResult>
   const t0 = performance.now();
   print('socket-oneline sample story: one server process, two clients, one at a time');
   print(`${'who'.padEnd(8)} dir ${'line'.padEnd(44)}      rtt`);
-  const child = spawn(process.execPath, [options.serverBin ?? defaultServerBin(), '--port', '0', '--quiet'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
+  let server: LaunchedProgram | undefined;
   const clients: StoryClient[] = [];
   let checked = 0;
   try {
-    const { host, port } = await waitForListening(child, waitMs);
-    record({ who: 'server', dir: '**', line: `pid ${child.pid} listening on ${host}:${port}` });
-    await options.onStep?.('server-started', child.pid!);
+    // launch() starts the server process, reads its address from its first line, and connects
+    // client1; whatever happens below, stop() in `finally` leaves no process behind.
+    server = await launch(process.execPath, [options.serverBin ?? defaultServerBin(), '--port', '0', '--quiet'], {
+      ready: LISTENING,
+      timeout: waitMs,
+      client: { timeout: 3000, connectTimeout: 3000 },
+    });
+    const { host, port } = server.address as { host: string; port: number };
+    record({ who: 'server', dir: '**', line: `pid ${server.pid} listening on ${host}:${port}` });
+    await options.onStep?.('server-started', server.pid);
 
-    const c1 = new StoryClient('client1', port, record, host);
+    const c1 = new StoryClient('client1', server.client, record);
     clients.push(c1);
-    await c1.connect();
+    c1.connected(server.timings.connect);
     await c1.expect('ping', 'pong');
     await c1.expect('cmd01', 'ack');
     await c1.expect('cmd99', 'nak - unknown cmd');
     await c1.disconnect();
     checked += c1.checked;
-    await options.onStep?.('client1-done', child.pid!);
+    await options.onStep?.('client1-done', server.pid);
 
-    const c2 = new StoryClient('client2', port, record, host);
+    const c2 = new StoryClient('client2', { host, port }, record);
     clients.push(c2);
     await c2.connect();
-    await options.onStep?.('client2-connected', child.pid!);
+    await options.onStep?.('client2-connected', server.pid);
     await c2.expect('cmd01', 'ack');
     await c2.burst(BURST);
     await c2.shutdown();
     checked += c2.checked;
 
-    const exit = await waitForExit(child, waitMs);
-    if (exit === undefined) throw new StoryError(`server: expected the process to exit after 'shutdown' within ${waitMs} ms, it is still running`);
+    const exit = await server.stop({ stopGrace: waitMs });
+    if (exit.by !== 'exit') throw new StoryError(`server: expected the process to exit after 'shutdown' within ${waitMs} ms; it had to be stopped with ${exit.by}`);
     if (exit.code !== 0) throw new StoryError(`server: expected exit code 0 after 'shutdown', got ${exit.code ?? `signal ${exit.signal}`}`);
     record({ who: 'server', dir: '**', line: 'process exited with code 0' });
     const message = `OK: ${checked} answers checked (${BURST.length} pipelined), 2 clients served one at a time, server exited 0, ${(performance.now() - t0).toFixed(0)} ms in all`;
     print(message);
-    return { ok: true, message, serverPid: child.pid, transcript };
+    return { ok: true, message, serverPid: server.pid, transcript };
   } catch (err) {
     let message = `FAIL: ${err instanceof Error ? err.message : String(err)}`;
     // A lost connection often means the server died: its exit event may trail
     // the socket's close by a moment, so give it a short, bounded wait.
-    await waitForExit(child, 500);
-    if (child.exitCode !== null || child.signalCode !== null) {
-      message += ` (the server process had exited: ${child.exitCode !== null ? `code ${child.exitCode}` : `signal ${child.signalCode}`})`;
+    const exit = server === undefined ? undefined : await exitWithin(server, 500);
+    if (exit !== undefined) {
+      message += ` (the server process had exited: ${exit.code !== null ? `code ${exit.code}` : `signal ${exit.signal}`})`;
     }
     print(message);
-    return { ok: false, message, serverPid: child.pid, transcript };
+    return { ok: false, message, serverPid: server?.pid ?? (isOnelineError(err) ? err.program?.pid : undefined), transcript };
   } finally {
     for (const c of clients) c.destroy();
-    await reap(child, 2000);
-    process.off('exit', killOnExit);
+    await server?.stop({ stopGrace: 2000, killGrace: 2000 });
   }
+}
+
+/** The server's exit if it comes within `ms`, else undefined. */
+function exitWithin(server: LaunchedProgram, ms: number): Promise<{ code: number | null; signal: string | null } | undefined> {
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve(undefined), ms);
+    void server.exited.then((exit) => {
+      clearTimeout(t);
+      resolve(exit);
+    });
+  });
 }
 
 /** The doit command: exit code 0 only if the whole story went as expected. */

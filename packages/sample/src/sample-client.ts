@@ -27,13 +27,18 @@ export class StoryClient {
   /** Answers checked so far. */
   checked = 0;
 
+  /** @param server where to connect, or a client already connected (e.g. by `launch()`). */
   constructor(
     readonly name: string,
-    port: number,
+    server: { host: string; port: number } | OnelineClient,
     private readonly record: (e: TranscriptEntry) => void,
-    host = '127.0.0.1',
   ) {
-    this.client = new OnelineClient({ host, port, timeout: 3000, connectTimeout: 3000, retryFor: 2000 });
+    this.client = server instanceof OnelineClient ? server : new OnelineClient({ ...server, timeout: 3000, connectTimeout: 3000, retryFor: 2000 });
+  }
+
+  /** Records a connect made elsewhere (by `launch()`), which took `ms`. */
+  connected(ms: number): void {
+    this.record({ who: this.name, dir: '**', line: 'connected (handshake: ping -> pong)', rttMs: ms });
   }
 
   async connect(): Promise<void> {
@@ -43,7 +48,7 @@ export class StoryClient {
     } catch (err) {
       throw new StoryError(`${this.name}: could not connect: ${describeFailure(err)}`);
     }
-    this.record({ who: this.name, dir: '**', line: 'connected (handshake: ping -> pong)', rttMs: performance.now() - t0 });
+    this.connected(performance.now() - t0);
   }
 
   /** Sends `cmd` and checks that the one-line answer is `expected`. */

@@ -190,6 +190,15 @@ describe('the doit story', () => {
     expect(isAlive(result.serverPid!)).toBe(false);
   });
 
+  it('a server that cannot start fails the story with its exit code and its own error output (launch)', async () => {
+    const lines: string[] = [];
+    const result = await runStory({ print: (l) => lines.push(l), serverBin: join(__dirname, 'no-such-server.js') });
+    expect(result.ok).toBe(false);
+    expect(result.message).toMatch(/^FAIL: launch: '.*no-such-server\.js --port 0 --quiet' exited with code 1 before it was ready; its last output:\nstderr:\n/);
+    expect(result.message).toContain('Cannot find module');
+    expect(isAlive(result.serverPid!)).toBe(false);
+  });
+
   it('the doit bin exits 0 and prints the transcript and summary [SRS-053]', async () => {
     const child = spawn(process.execPath, [DOIT_BIN], { stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(child);
