@@ -4,27 +4,17 @@
  * can be tested in-process; `bin/oneline.js` calls it with the real ones.
  */
 import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import type { Readable, Writable } from 'node:stream';
+import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import type tls from 'node:tls';
-import { DEFAULT_CLIENT_MAX_LINE_LENGTH, isOnelineError, type OnelineErrorCode } from '@socket-oneline/protocol';
-import { OnelineClient, type RequestOptions, type ResponseLine } from './client.js';
-import { escapeForTerminal } from './escape.js';
-import { UsageError, formatJsonAnswer, jsonCommandFromLine, jsonCommandsFromArgs } from './cli-json.js';
+import { DEFAULT_CLIENT_MAX_LINE_LENGTH, isOnelineError } from '@socket-oneline/protocol';
+import { OnelineClient, type OnelineClientOptions, type RequestOptions, type ResponseLine } from './client.js';
+import { describeExit, splitCommandLine } from './cli-launch.js';
+import { EXIT, exitFor, session, type CliIO } from './cli-session.js';
+import { launch, type LaunchOptions } from './launch.js';
+import { UsageError, jsonCommandsFromArgs } from './cli-json.js';
 
-/** Exit codes of the `oneline` command. */
-export const EXIT = Object.freeze({
-  ok: 0,
-  error: 1,
-  usage: 2,
-  connect: 3,
-  busy: 4,
-  timeout: 5,
-  closed: 6,
-  tls: 7,
-  remote: 8,
-});
+export { EXIT, type CliIO } from './cli-session.js';
 
 export const HELP = `Usage: oneline [options] [CMD ...]
 
@@ -65,6 +55,16 @@ Options:
                        shutdown alone stay plain. An error answer
                        {"error": {...}} is printed on stderr: exit code 8
       --field NAME     with --json, the command name field (default cmd)
+      --launch "CMD ARGS"  start this program first (no shell; quotes group
+                       words), connect once it is ready, run the commands,
+                       then stop it (shutdown, then SIGTERM, then SIGKILL)
+      --ready REGEX    with --launch: ready when a line of its output matches;
+                       the first group is the port (or a socket path). Without
+                       it, --port or --path is retried until the server answers
+      --launch-timeout MS  with --launch: max wait until ready (default 10000)
+      --stop-grace MS  with --launch: how long it may take to exit after
+                       shutdown before SIGTERM (default 5000)
+      --echo           with --launch: copy its output to stderr, prefixed
   -q, --quiet          no notes on stderr (errors still print)
   -h, --help           show this help
       --version        print the version
@@ -76,7 +76,9 @@ Exit codes: 0 ok, 1 other error, 2 usage (with --json also a command that
 cannot be made into JSON), 3 cannot connect (refused, no socket file,
 handshake), 4 server busy with another client, 5 timeout, 6 closed by the
 server, 7 TLS failure (certificate refused, or TLS on one side only),
-8 with --json, a command was answered with an error (the others still ran).
+8 with --json, a command was answered with an error (the others still ran),
+9 with --launch, the program could not start or get ready, or its exit was
+not clean (a non-zero code, or it had to be stopped with a signal).
 
 Examples:
   oneline --port 5000 ping                      # prints: pong
@@ -89,38 +91,8 @@ Examples:
   oneline --port 5000 --json click_left x=10 y=20
   oneline --port 5000 --json '{"cmd":"status"}'
   printf 'status\\nrename name="Ada L"\\n' | oneline --port 5000 --json
+  oneline --launch "python3 app.py --port 0" --ready 'listening on .*:(\\d+)' cmd01
 `;
-
-/** The streams the command uses. */
-export interface CliIO {
-  stdin: Readable & { isTTY?: boolean };
-  stdout: Writable;
-  stderr: Writable;
-  /** What `--version` prints (the bin passes its package's version). */
-  version?: string;
-}
-
-const NL = Buffer.from('\n');
-
-function exitFor(code: OnelineErrorCode | undefined): number {
-  switch (code) {
-    case 'ERR_ONELINE_REFUSED':
-    case 'ERR_ONELINE_HANDSHAKE_FAILED':
-    case 'ERR_ONELINE_SOCKET':
-      return EXIT.connect;
-    case 'ERR_ONELINE_BUSY':
-      return EXIT.busy;
-    case 'ERR_ONELINE_TIMEOUT':
-      return EXIT.timeout;
-    case 'ERR_ONELINE_CLOSED':
-    case 'ERR_ONELINE_NOT_CONNECTED':
-      return EXIT.closed;
-    case 'ERR_ONELINE_TLS':
-      return EXIT.tls;
-    default:
-      return EXIT.error;
-  }
-}
 
 function int(name: string, v: string | undefined, min: number): number | undefined {
   if (v === undefined) return undefined;
@@ -135,11 +107,6 @@ function int(name: string, v: string | undefined, min: number): number | undefin
  */
 export async function run(argv: string[], io: CliIO): Promise<number> {
   const out = (s: string) => io.stdout.write(`${s}\n`);
-  let raw = false;
-  const show = (l: ResponseLine) => {
-    if (raw) io.stdout.write(Buffer.concat([l.bytes, NL]));
-    else out(escapeForTerminal(l.text));
-  };
   let quiet = false;
   const note = (s: string) => {
     if (!quiet) io.stderr.write(`${s}\n`);
@@ -167,6 +134,11 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
         key: { type: 'string' },
         insecure: { type: 'boolean' },
         'max-line': { type: 'string' },
+        launch: { type: 'string' },
+        ready: { type: 'string' },
+        'launch-timeout': { type: 'string' },
+        'stop-grace': { type: 'string' },
+        echo: { type: 'boolean' },
         quiet: { type: 'boolean', short: 'q' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
@@ -186,20 +158,29 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     return EXIT.ok;
   }
   quiet = v.quiet === true;
-  raw = v.raw === true;
+  const raw = v.raw === true;
   const json = v.json === true;
   const field = v.field ?? 'cmd';
-  let client: OnelineClient;
+  let client: OnelineClient | undefined;
+  let program: { command: string; args: string[]; options: LaunchOptions } | undefined;
   let mode: RequestOptions;
   let commands: string[];
   try {
-    let where: { port: number; host: string } | { path: string };
+    if (v.launch === undefined && (v.ready !== undefined || v['launch-timeout'] !== undefined || v['stop-grace'] !== undefined || v.echo === true)) {
+      throw new UsageError('--ready, --launch-timeout, --stop-grace and --echo only apply with --launch');
+    }
+    let where: { port: number; host: string } | { path: string } | { host?: string } | undefined;
     if (v.path !== undefined) {
       if (v.port !== undefined || v.host !== undefined) throw new UsageError('give --path or --port/--host, not both');
       if (v.path === '') throw new UsageError('--path must not be empty');
       where = { path: v.path };
+    } else if (v.port === undefined) {
+      // With --launch --ready, the program's output says where.
+      if (v.launch === undefined || v.ready === undefined) {
+        throw new UsageError(v.launch === undefined ? '--port (1..65535) or --path is required' : '--launch needs --ready REGEX, or a fixed --port or --path');
+      }
+      where = v.host !== undefined ? { host: v.host } : {};
     } else {
-      if (v.port === undefined) throw new UsageError('--port (1..65535) or --path is required');
       const port = int('port', v.port, 0)!;
       if (port < 1 || port > 65535) throw new UsageError(`--port ${v.port} is out of range (1..65535)`);
       where = { port, host: v.host ?? '127.0.0.1' };
@@ -241,14 +222,37 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
         ...(v.insecure === true ? { rejectUnauthorized: false } : {}),
       };
     }
-    client = new OnelineClient({
-      ...where,
+    const clientOptions = {
       timeout,
       connectTimeout: timeout,
       retryFor: int('retry', v.retry, 0) ?? 0,
       maxLineLength: int('max-line', v['max-line'], 1) ?? DEFAULT_CLIENT_MAX_LINE_LENGTH,
       ...(tlsOptions !== undefined ? { tls: tlsOptions } : {}),
-    });
+    } satisfies Omit<OnelineClientOptions, 'port' | 'path' | 'host'>;
+    if (v.launch !== undefined) {
+      const [command, ...args] = splitCommandLine(v.launch);
+      let ready: RegExp | undefined;
+      try {
+        ready = v.ready === undefined ? undefined : new RegExp(v.ready);
+      } catch (err) {
+        throw new UsageError(`--ready: ${(err as Error).message}`);
+      }
+      const echo = v.echo === true ? (line: string) => io.stderr.write(`[${basename(command!)}] ${line}\n`) : undefined;
+      program = {
+        command: command!,
+        args,
+        options: {
+          ...where,
+          ...(ready !== undefined ? { ready } : {}),
+          ...(echo !== undefined ? { echo } : {}),
+          timeout: int('launch-timeout', v['launch-timeout'], 1) ?? 10_000,
+          stopGrace: int('stop-grace', v['stop-grace'], 0) ?? 5000,
+          client: clientOptions,
+        },
+      };
+    } else {
+      client = new OnelineClient({ ...(where as { port: number; host: string } | { path: string }), ...clientOptions });
+    }
   } catch (err) {
     io.stderr.write(`oneline: ${(err as Error).message}\nTry 'oneline --help'.\n`);
     return EXIT.usage;
@@ -260,127 +264,29 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     return exitFor(code);
   };
 
-  try {
-    await client.connect();
-  } catch (err) {
-    return fail(err);
-  }
-
-  // With --json: pretty JSON answers; error answers go to stderr and make the exit code 8.
-  let errorAnswers = 0;
-  const showJson = (l: ResponseLine) => {
-    const shown = formatJsonAnswer(l.text, raw);
-    if (shown.kind === 'text') show(l);
-    else if (!shown.error) out(shown.pretty);
-    else {
-      errorAnswers++;
-      io.stderr.write(`${shown.pretty}\n`);
-    }
-  };
-  // A typed or piped line as a command (JSON commands are made here).
-  const toCommand = (text: string): string | undefined => (json ? jsonCommandFromLine(text, field) : text);
-
-  /** Runs one command; returns true when the session ended (disconnect/shutdown). */
-  const exec = async (cmd: string): Promise<boolean> => {
-    if (cmd === 'disconnect' || cmd === 'shutdown') {
-      await (cmd === 'disconnect' ? client.disconnect() : client.shutdown());
-      note(cmd === 'shutdown' ? 'oneline: server shut down' : 'oneline: disconnected');
-      return true;
-    }
-    let lines: ResponseLine[];
+  if (program === undefined) {
     try {
-      lines = await client.request(cmd, cmd === 'ping' ? {} : mode);
+      await client!.connect();
     } catch (err) {
-      // A timeout still shows what did arrive.
-      for (const l of (err as { received?: ResponseLine[] }).received ?? []) show(l);
-      throw err;
+      return fail(err);
     }
-    for (const l of lines) (json ? showJson : show)(l);
-    return false;
-  };
-
+    return session(client!, commands, mode, parsed.positionals.length > 0, io, { json, field, raw, quiet });
+  }
+  // --launch: start it, run the session against it, stop it; a clean exit is part of success.
+  let launched;
   try {
-    let ended = false;
-    let exit: number = EXIT.ok;
-    if (parsed.positionals.length > 0) {
-      for (const cmd of commands) {
-        if ((ended = await exec(cmd))) break;
-      }
-    } else if (io.stdin.isTTY === true) {
-      const how = await interactive(client, io, async (text) => {
-        const cmd = toCommand(text);
-        return cmd === undefined ? false : exec(cmd);
-      });
-      if (how === 'closed') return EXIT.closed;
-      ended = how === 'ended';
-    } else {
-      const rl = createInterface({ input: io.stdin, crlfDelay: Infinity, terminal: false });
-      let n = 0;
-      for await (const text of rl) {
-        n++;
-        let cmd: string | undefined;
-        try {
-          cmd = toCommand(text);
-        } catch (err) {
-          if (!(err instanceof UsageError)) throw err;
-          // Stop at a line that cannot be made into a command: the ones after it may depend on it.
-          io.stderr.write(`oneline: line ${n}: ${err.message}\n`);
-          exit = EXIT.usage;
-          break;
-        }
-        if (cmd !== undefined && (ended = await exec(cmd))) break;
-      }
-      rl.close();
-    }
-    if (!ended && client.connected) await client.disconnect();
-    return exit !== EXIT.ok ? exit : errorAnswers > 0 ? EXIT.remote : EXIT.ok;
+    launched = await launch(program.command, program.args, program.options);
   } catch (err) {
-    client.destroy();
-    return fail(err);
-  }
-}
-
-/** The interactive prompt. Resolves 'ended' after disconnect/shutdown, 'eof' on Ctrl-D, 'closed' when the server left. */
-async function interactive(
-  client: OnelineClient,
-  io: CliIO,
-  exec: (cmd: string) => Promise<boolean>,
-): Promise<'ended' | 'eof' | 'closed'> {
-  const rl = createInterface({ input: io.stdin, output: io.stdout, terminal: true, historySize: 500 });
-  let serverLeft = false;
-  // Say so at once, not on the next command.
-  const onClose = (err: Error | undefined) => {
-    serverLeft = true;
-    io.stderr.write(`\noneline: the connection is closed${err !== undefined ? `: ${err.message}` : ' (the server closed it)'}\n`);
-    rl.close();
-  };
-  client.once('close', onClose);
-  io.stdout.write("connected; type commands, 'disconnect' or Ctrl-D to leave\n");
-  rl.setPrompt('oneline> ');
-  rl.prompt();
-  try {
-    for await (const cmd of rl) {
-      if (cmd.trim() === '') {
-        rl.prompt();
-        continue;
-      }
-      try {
-        if (await exec(cmd)) return 'ended';
-      } catch (err) {
-        if (!client.connected) {
-          if (serverLeft) return 'closed';
-          throw err;
-        }
-        io.stderr.write(`oneline: ${(err as Error).message}\n`);
-      }
-      if (serverLeft) return 'closed';
-      rl.prompt();
+    if (isOnelineError(err, 'ERR_ONELINE_INVALID_OPTION')) {
+      io.stderr.write(`oneline: ${err.message}\nTry 'oneline --help'.\n`);
+      return EXIT.usage;
     }
-    if (serverLeft) return 'closed';
-    io.stdout.write('\n');
-    return 'eof';
-  } finally {
-    client.off('close', onClose);
-    rl.close();
+    io.stderr.write(`oneline: ${(err as Error).message}\n`);
+    return isOnelineError(err, 'ERR_ONELINE_LAUNCH_FAILED') ? EXIT.program : EXIT.error;
   }
+  note(`oneline: launched ${program.command} (pid ${launched.pid}), connected`);
+  const code = await session(launched.client, commands, mode, parsed.positionals.length > 0, io, { json, field, raw, quiet });
+  const exit = await launched.stop();
+  if (!exit.clean || code !== EXIT.ok) note(`oneline: ${describeExit(exit)}`);
+  return code !== EXIT.ok ? code : exit.clean ? EXIT.ok : EXIT.program;
 }

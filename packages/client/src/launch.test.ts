@@ -130,16 +130,17 @@ describe('launch(): getting ready', () => {
   });
 
   it('a program that never gets ready rejects at the timeout, and is gone by then [SRS-059]', async () => {
-    const err = await failure(app(['--never-ready'], { ready: READY, timeout: 300 }));
+    // Long enough for the program to have started and printed (a loaded CI machine is slow to start node).
+    const err = await failure(app(['--never-ready'], { ready: READY, timeout: 2500 }));
     expect(err.code).toBe('ERR_ONELINE_LAUNCH_FAILED');
-    expect(err.message).toContain('was not ready within 300 ms');
+    expect(err.message).toContain('was not ready within 2500 ms');
     expect(err.message).toContain('loading plugins...');
     expect(err.program?.signal).toBe('SIGTERM');
     expect(gone(err.program!.pid!)).toBe(true);
   });
 
   it('a program not ready in time that ignores SIGTERM is killed after killGrace, then the launch rejects [SRS-059]', async () => {
-    const err = await failure(app(['--never-ready', '--ignore-term'], { ready: READY, timeout: 200, killGrace: 200 }));
+    const err = await failure(app(['--never-ready', '--ignore-term'], { ready: READY, timeout: 2500, killGrace: 300 }));
     expect(err.code).toBe('ERR_ONELINE_LAUNCH_FAILED');
     expect(err.program?.signal).toBe('SIGKILL');
     expect(gone(err.program!.pid!)).toBe(true);
@@ -269,7 +270,7 @@ describe('launch(): stop()', () => {
 
 describe('launch(): no orphans', () => {
   function parent(how: 'exit' | 'throw' | 'wait'): Promise<{ parent: ChildProcess; child: number }> {
-    const ch = spawn(process.execPath, [PARENT, how], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const ch = spawn(process.execPath, [PARENT, how], { stdio: ['pipe', 'pipe', 'pipe'] });
     others.add(ch);
     return new Promise((resolve, reject) => {
       let out = '';
@@ -295,6 +296,7 @@ describe('launch(): no orphans', () => {
   it.each(['exit', 'throw'] as const)('a parent that ends (%s) while a launched program runs: the program is gone afterwards, checked by pid [SRS-059]', async (how) => {
     const { parent: p, child } = await parent(how);
     expect(gone(child)).toBe(false);
+    p.stdin!.write('go\n');
     await exitOf(p);
     expect(await goneSoon(child)).toBe(true);
   });

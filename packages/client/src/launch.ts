@@ -79,8 +79,11 @@ export interface ProgramExit {
 
 /** Options of {@link LaunchedProgram.stop}; each defaults to the launch option of that name. */
 export interface StopOptions {
+  /** `'shutdown'` or `'disconnect'`. @defaultValue the launch's `goodbye` */
   goodbye?: 'shutdown' | 'disconnect';
+  /** ms to wait for the exit after the goodbye, before SIGTERM. @defaultValue the launch's `stopGrace` */
   stopGrace?: number;
+  /** ms after SIGTERM before SIGKILL. @defaultValue the launch's `killGrace` */
   killGrace?: number;
 }
 

@@ -8,6 +8,8 @@ const cases = [
   { file: 'options.ts', name: 'OnelineClientOptions' },
   { file: 'options.ts', name: 'RequestOptions' },
   { file: 'json-client.ts', name: 'JsonClientOptions' },
+  { file: 'launch.ts', name: 'LaunchOptions' },
+  { file: 'launch.ts', name: 'StopOptions' },
 ];
 
 describe('the README options tables', () => {

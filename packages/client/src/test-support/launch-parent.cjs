@@ -1,7 +1,7 @@
 'use strict';
 // A parent process for the "no orphans" tests: launches app.cjs with the built client, prints
-// `child PID`, then ends as argv[2] says: `exit` (process.exit), `throw` (an uncaught error),
-// `wait` (runs until a signal ends it).
+// `child PID`, and once a line arrives on stdin ends as argv[2] says: `exit` (process.exit),
+// `throw` (an uncaught error); `wait` runs until a signal ends it.
 const { join } = require('node:path');
 const { launch } = require('../../dist/cjs/index.js');
 
@@ -9,7 +9,9 @@ const { launch } = require('../../dist/cjs/index.js');
   const app = await launch(process.execPath, [join(__dirname, 'app.cjs')], { ready: /^listening on .*:(\d+)$/ });
   console.log(`child ${app.pid}`);
   const how = process.argv[2];
-  if (how === 'exit') process.exit(0);
-  if (how === 'throw') throw new Error('the harness crashed');
-  setInterval(() => {}, 1000);
+  if (how === 'wait') return setInterval(() => {}, 1000);
+  process.stdin.once('data', () => {
+    if (how === 'exit') process.exit(0);
+    throw new Error('the harness crashed');
+  });
 })();
