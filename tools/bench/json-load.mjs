@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// One JSON-benchmark job in its own process (see json.mjs): one client of
-// `impl` calls `add {a, b} -> {sum}` on its server, first `warmup` sequential
-// calls and a pipelined burst (discarded), then `seq` sequential calls (each
-// timed) and `pipelined` calls kept `depth` in flight (timed as a whole).
-// Every answer is checked. Reports over IPC.
+// The client of one side of the JSON benchmark, in its own process (see
+// json.mjs), driven over IPC like loadgen.mjs ({ id, kind, ... } -> { id, ok,
+// result | error }): `connect` makes one client of `impl` to its server,
+// `seq` makes `count` sequential calls of `add {a, b} -> {sum}` (each timed,
+// in µs), `pipelined` makes `count` calls kept `depth` in flight (timed as a
+// whole, in ms), `close` closes. Every answer is checked.
 import net from 'node:net';
 import readline from 'node:readline';
 
@@ -51,10 +52,10 @@ async function jsonRpc2(port) {
 /**
  * The floor: a hand-written NDJSON client with no timeouts, limits or
  * checks. Split on LF, JSON.parse, a FIFO of resolvers (answers come in
- * order); writes of one tick coalesced (cork), like the raw client of the
- * client benchmark.
+ * order), one write per call. `coalesce`: writes of one tick go out
+ * together (cork until the next tick), as the client benchmark's raw client does.
  */
-async function floor(port) {
+async function floor(port, _at, coalesce = false) {
   const s = await connectSocket(port);
   s.setEncoding('utf8');
   let waiting = [];
@@ -82,7 +83,7 @@ async function floor(port) {
     s.uncork();
   };
   const call = (a, b) => {
-    if (!corked) {
+    if (coalesce && !corked) {
       corked = true;
       s.cork();
       process.nextTick(uncork);
@@ -94,7 +95,7 @@ async function floor(port) {
   return { call, close: () => s.destroy() };
 }
 
-const impls = { ours, vscode, 'json-rpc-2.0': jsonRpc2, floor };
+const impls = { ours, vscode, 'json-rpc-2.0': jsonRpc2, floor, 'floor-coalesced': (port) => floor(port, undefined, true) };
 
 function check(res, a, b) {
   if (res?.sum !== a + b) throw new Error(`bad answer to add(${a}, ${b}): ${JSON.stringify(res)}`);
@@ -128,17 +129,29 @@ function pipelined(c, count, depth) {
   });
 }
 
-process.once('message', async ({ impl, at, port, warmup, seq, count, depth }) => {
-  try {
-    const c = await impls[impl](port, at);
-    await sequential(c, warmup);
-    await pipelined(c, Math.max(depth, warmup), depth);
+let c;
+const jobs = {
+  connect: async ({ impl, at, port }) => {
+    c = await impls[impl](port, at);
+  },
+  seq: async ({ count }) => {
     const rtts = [];
-    await sequential(c, seq, rtts);
-    const ms = await pipelined(c, count, depth);
-    await c.close();
-    process.send({ ok: true, result: { rtts, ms } }, () => process.exit(0));
+    await sequential(c, count, rtts);
+    return { rtts };
+  },
+  pipelined: async ({ count, depth }) => ({ ms: await pipelined(c, count, depth) }),
+  close: async () => {
+    await c?.close();
+    c = undefined;
+  },
+};
+
+process.on('message', async (job) => {
+  try {
+    process.send({ id: job.id, ok: true, result: await jobs[job.kind](job) });
   } catch (err) {
-    process.send({ ok: false, error: String(err?.stack ?? err) }, () => process.exit(1));
+    process.send({ id: job.id, ok: false, error: String(err?.stack ?? err) });
   }
 });
+process.on('disconnect', () => process.exit(0));
+process.send({ ready: true });

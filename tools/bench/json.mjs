@@ -2,10 +2,11 @@
 // `npx nx run bench:json`: one typed JSON call, `add {a, b} -> {sum}`, ours
 // (jsonRouter + JsonClient.call) against the JSON-RPC libraries users pick
 // instead (vscode-jsonrpc, json-rpc-2.0 over node:readline lines) and a
-// hand-written NDJSON floor. Every server runs in its own process (serve.mjs
-// json-*, started once, kept warm) and every client job in a fresh one
-// (json-load.mjs); each job warms up first (discarded); rounds are
-// interleaved with the order rotated; figures are medians, ratios are
+// hand-written NDJSON floor. Every server (serve.mjs json-*) and every
+// client (json-load.mjs) runs in its own process, kept for the whole run;
+// each client warms up first (discarded); short rounds are interleaved with
+// the order rotated, so machine noise hits every side alike; latencies are
+// percentiles over all sequential calls, rates medians over rounds, ratios
 // medians of same-round ratios [min-max]. Prints the table and the targets
 // (never asserted in tests); writes tools/bench/json-results.json (not with
 // --smoke).
@@ -15,63 +16,94 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { args, median, pairedRatio, percentile } from './common.mjs';
-import { ServerProc, forkJob } from './procs.mjs';
+import { Loadgen, ServerProc } from './procs.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const serve = join(here, 'serve.mjs');
 
-/** Sizes of a run: calls per job (smoke: tiny counts). */
+/**
+ * Sizes of a run (smoke: tiny counts): `seqRounds` rounds of `seq`
+ * sequential calls per side, then `rounds` rounds of `count` pipelined calls
+ * (`depth` in flight) per side, after `warmup` calls of each kind.
+ */
 export function jsonCounts({ smoke = false, rounds } = {}) {
   const c = smoke
-    ? { rounds: 1, warmup: 200, seq: 200, count: 2000, depth: 256 }
-    : { rounds: 7, warmup: 2000, seq: 5000, count: 30_000, depth: 256 };
-  if (rounds !== undefined) c.rounds = Number(rounds);
+    ? { warmup: 200, seqRounds: 2, seq: 100, rounds: 1, count: 2000, depth: 256 }
+    : { warmup: 3000, seqRounds: 30, seq: 500, rounds: 7, count: 30_000, depth: 256 };
+  if (rounds !== undefined) {
+    c.seqRounds = Math.max(1, Math.round((c.seqRounds * Number(rounds)) / c.rounds));
+    c.rounds = Number(rounds);
+  }
   return c;
 }
 
-/** The implementations compared: name -> { label, server (serve.mjs kind and args), impl (json-load.mjs), at? }. */
+/** The implementations compared: name -> { label, short, server (serve.mjs kind and args), impl (json-load.mjs), at?, reference? }. */
 export function jsonSides() {
   return {
     ours: { label: 'socket-oneline (jsonRouter + JsonClient.call)', short: 'socket-oneline', server: ['json-ours'], impl: 'ours' },
     vscode: { label: 'vscode-jsonrpc 10 (Content-Length)', short: 'vscode-jsonrpc', server: ['json-vscode'], impl: 'vscode' },
     rpc2: { label: 'json-rpc-2.0 1.8 (node:readline lines)', short: 'json-rpc-2.0', server: ['json-rpc2'], impl: 'json-rpc-2.0' },
     floor: { label: 'hand-written NDJSON floor', short: 'NDJSON floor', server: ['json-floor'], impl: 'floor' },
+    coalesced: { label: 'NDJSON floor, writes coalesced per tick', short: 'coalesced floor', server: ['json-floor'], impl: 'floor-coalesced', reference: true },
   };
 }
 
 const rotate = (xs, r) => xs.map((_, i) => xs[(i + r) % xs.length]);
 
 /**
- * Runs the sides' jobs, interleaved, and returns per side its medians and
- * per-round figures: { counts, sides: { name: { label, seqRate, p50, p99, rate, rounds: {...} } } }.
+ * Runs the sides, each server and each client in its own process (kept for
+ * the whole run), rounds interleaved with the order rotated. Returns per
+ * side its figures (p50/p99 over all sequential calls, medians of the
+ * per-round rates) and the per-round figures the ratios pair:
+ * { counts, sides: { name: { label, short, reference, seqRate, p50, p99, rate, rounds: { p50, p99, rate } } } }.
  */
-export async function runJsonBench(sides, counts) {
+export async function runJsonBench(sides, counts, { execArgv = {} } = {}) {
   const names = Object.keys(sides);
-  const procs = {};
-  const per = Object.fromEntries(names.map((n) => [n, { seqRate: [], p50: [], p99: [], rate: [] }]));
+  const servers = {};
+  const clients = {};
+  const per = Object.fromEntries(names.map((n) => [n, { p50: [], p99: [], rate: [], all: [] }]));
   try {
     for (const n of names) {
-      procs[n] = new ServerProc(n, [process.execPath, serve, ...sides[n].server]);
-      await procs[n].port;
+      servers[n] = new ServerProc(n, [process.execPath, ...(execArgv.server ?? []), serve, ...sides[n].server]);
+      clients[n] = new Loadgen(join(here, 'json-load.mjs'), { execArgv: execArgv.client ?? [] });
+      await clients[n].run({ kind: 'connect', impl: sides[n].impl, at: sides[n].at, port: await servers[n].port });
+      // Warm-up (discarded): lets the JIT settle on both ends.
+      await clients[n].run({ kind: 'seq', count: counts.warmup });
+      await clients[n].run({ kind: 'pipelined', count: Math.max(counts.warmup, counts.depth), depth: counts.depth });
+    }
+    for (let r = 0; r < counts.seqRounds; r++) {
+      for (const n of rotate(names, r)) {
+        const { rtts } = await clients[n].run({ kind: 'seq', count: counts.seq });
+        per[n].p50.push(percentile(rtts, 50));
+        per[n].p99.push(percentile(rtts, 99));
+        per[n].all.push(...rtts);
+      }
     }
     for (let r = 0; r < counts.rounds; r++) {
       for (const n of rotate(names, r)) {
-        const { impl, at } = sides[n];
-        const msg = { impl, at, port: await procs[n].port, warmup: counts.warmup, seq: counts.seq, count: counts.count, depth: counts.depth };
-        const { rtts, ms } = await forkJob(join(here, 'json-load.mjs'), msg, `json ${n}`);
-        per[n].seqRate.push(1e6 / (rtts.reduce((a, b) => a + b, 0) / rtts.length));
-        per[n].p50.push(percentile(rtts, 50));
-        per[n].p99.push(percentile(rtts, 99));
+        const { ms } = await clients[n].run({ kind: 'pipelined', count: counts.count, depth: counts.depth });
         per[n].rate.push(counts.count / (ms / 1000));
       }
     }
+    for (const n of names) await clients[n].run({ kind: 'close' });
   } finally {
-    for (const p of Object.values(procs)) await p.stop();
+    for (const c of Object.values(clients)) await c.stop();
+    for (const p of Object.values(servers)) await p.stop();
   }
   const out = {};
   for (const n of names) {
     const p = per[n];
-    out[n] = { label: sides[n].label, short: sides[n].short ?? n, seqRate: median(p.seqRate), p50: median(p.p50), p99: median(p.p99), rate: median(p.rate), rounds: p };
+    const mean = p.all.reduce((a, b) => a + b, 0) / p.all.length;
+    out[n] = {
+      label: sides[n].label,
+      short: sides[n].short ?? n,
+      reference: sides[n].reference === true,
+      seqRate: 1e6 / mean,
+      p50: percentile(p.all, 50),
+      p99: percentile(p.all, 99),
+      rate: median(p.rate),
+      rounds: { p50: p.p50, p99: p.p99, rate: p.rate },
+    };
   }
   return { counts, sides: out };
 }
@@ -93,7 +125,7 @@ export function jsonTargets(res) {
   add('JSON call p50 vs NDJSON floor', f.p50, 1.15, 'lower');
   add('JSON call p99 vs NDJSON floor', f.p99, 1.5, 'lower');
   add('JSON pipelined vs NDJSON floor', f.rate, 1.0, 'higher');
-  for (const peer of Object.keys(res.sides).filter((n) => n !== 'ours' && n !== 'floor')) {
+  for (const peer of Object.keys(res.sides).filter((n) => n !== 'ours' && n !== 'floor' && !res.sides[n].reference)) {
     const r = jsonRatios(res, 'ours', peer);
     const who = res.sides[peer].short;
     add(`JSON pipelined vs ${who}`, r.rate, 1.0, 'higher');
@@ -110,8 +142,8 @@ export function printJson(res, { ref = 'floor', title } = {}) {
   const c = res.counts;
   console.log(
     title ??
-      `\n== JSON call \`add {a,b} -> {sum}\`: ${c.rounds} interleaved round(s), ${c.warmup} warm-up calls discarded, ` +
-        `${c.seq} sequential calls and ${c.count} pipelined (${c.depth} in flight) per job; ratio = median of same-round ratios [min-max]`,
+      `\n== JSON call \`add {a,b} -> {sum}\`: ${c.warmup} warm-up calls discarded; ${c.seqRounds} rounds of ${c.seq} sequential calls, ` +
+        `${c.rounds} rounds of ${c.count} pipelined (${c.depth} in flight), order rotated; ratio = median of same-round ratios [min-max]`,
   );
   const w = [46, 12, 10, 10, 14, 20, 20, 20];
   const pad = (cells) => cells.map((s, i) => (i === 0 ? String(s).padEnd(w[i]) : String(s).padStart(w[i]))).join('  ');

@@ -118,10 +118,10 @@ export class ServerProc {
   }
 }
 
-/** The load generator process. */
+/** The load generator process (`script`: another job server with the same IPC protocol, e.g. json-load.mjs). */
 export class Loadgen {
-  constructor() {
-    this.child = fork(join(here, 'loadgen.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  constructor(script = join(here, 'loadgen.mjs'), { execArgv = [] } = {}) {
+    this.child = fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
     this.pending = new Map();
     this.id = 0;
     this.ready = new Promise((resolve) => {
