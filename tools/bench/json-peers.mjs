@@ -52,7 +52,7 @@ async function jsonRpc2() {
 /**
  * The floor: a hand-written NDJSON server with no limits and no checks. One
  * decode per chunk, lines cut from the string, JSON.parse, JSON.stringify,
- * one write per chunk.
+ * one write per chunk (`ping` answered `pong` and `disconnect` closing, so our client can be paired with it).
  */
 function floor() {
   return listen((s) => {
@@ -64,8 +64,13 @@ function floor() {
       let i;
       let out = '';
       while ((i = str.indexOf('\n', start)) !== -1) {
-        const m = JSON.parse(str.slice(start, i));
-        out += `${JSON.stringify(m.cmd === 'add' ? add(m) : { error: { code: 'UNKNOWN', message: String(m.cmd) } })}\n`;
+        const line = str.slice(start, i);
+        if (line === 'ping') out += 'pong\n'; // our client's handshake
+        else if (line === 'disconnect') s.end(); // and its goodbye
+        else {
+          const m = JSON.parse(line);
+          out += `${JSON.stringify(m.cmd === 'add' ? add(m) : { error: { code: 'UNKNOWN', message: String(m.cmd) } })}\n`;
+        }
         start = i + 1;
       }
       rest = start === 0 ? str : str.slice(start);

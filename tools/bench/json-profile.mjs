@@ -4,13 +4,13 @@
 // json-load.mjs client job, each in its own process under `node --cpu-prof`,
 // for `--calls` sequential calls after the usual warm-up, then prints each
 // side's top functions by self time (and by package), from the profiles.
-//   node tools/bench/json-profile.mjs [--calls 20000] [--top 25] [--impl ours] [--keep DIR]
+//   node tools/bench/json-profile.mjs [--calls 20000] [--top 25] [--impl ours|floor|vscode|json-rpc-2.0] [--interval µs] [--keep DIR]
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { args } from './common.mjs';
-import { ServerProc, forkJob } from './procs.mjs';
+import { Loadgen, ServerProc } from './procs.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const opts = args();
@@ -20,14 +20,19 @@ const impl = String(opts.impl ?? 'ours');
 const kinds = { ours: 'json-ours', vscode: 'json-vscode', 'json-rpc-2.0': 'json-rpc2', floor: 'json-floor' };
 const dir = typeof opts.keep === 'string' ? opts.keep : mkdtempSync(join(os.tmpdir(), 'oneline-json-prof-'));
 
-const prof = (side) => ['--cpu-prof', '--cpu-prof-dir', join(dir, side)];
+const interval = String(opts.interval ?? 25);
+const prof = (side) => ['--cpu-prof', '--cpu-prof-interval', interval, '--cpu-prof-dir', join(dir, side)];
 const server = new ServerProc('server', [process.execPath, ...prof('server'), join(here, 'serve.mjs'), kinds[impl]]);
+const client = new Loadgen(join(here, 'json-load.mjs'), { execArgv: prof('client') });
 try {
-  const msg = { impl, port: await server.port, warmup: 2000, seq: calls, count: 256, depth: 256 };
-  const { rtts } = await forkJob(join(here, 'json-load.mjs'), msg, 'json profile job', { execArgv: prof('client') });
+  await client.run({ kind: 'connect', impl, port: await server.port });
+  await client.run({ kind: 'seq', count: 3000 }); // warm-up (in the profile too, a small share)
+  const { rtts } = await client.run({ kind: 'seq', count: calls });
+  await client.run({ kind: 'close' });
   rtts.sort((a, b) => a - b);
   console.log(`${impl}: ${calls} sequential calls under --cpu-prof, p50 ${rtts[rtts.length >> 1].toFixed(1)} µs (profiling slows both ends)`);
 } finally {
+  await client.stop();
   await server.stop();
 }
 

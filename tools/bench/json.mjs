@@ -55,13 +55,14 @@ const rotate = (xs, r) => xs.map((_, i) => xs[(i + r) % xs.length]);
  * the whole run), rounds interleaved with the order rotated. Returns per
  * side its figures (p50/p99 over all sequential calls, medians of the
  * per-round rates) and the per-round figures the ratios pair:
- * { counts, sides: { name: { label, short, reference, seqRate, p50, p99, rate, rounds: { p50, p99, rate } } } }.
+ * { counts, sides: { name: { label, short, reference, seqRate, p50, p99, rate, serverCpu, rounds: { p50, p99, rate, cpu } } } }
+ * (serverCpu: the server process's CPU time per sequential call, µs).
  */
 export async function runJsonBench(sides, counts, { execArgv = {} } = {}) {
   const names = Object.keys(sides);
   const servers = {};
   const clients = {};
-  const per = Object.fromEntries(names.map((n) => [n, { p50: [], p99: [], rate: [], all: [] }]));
+  const per = Object.fromEntries(names.map((n) => [n, { p50: [], p99: [], rate: [], all: [], cpu: [] }]));
   try {
     for (const n of names) {
       servers[n] = new ServerProc(n, [process.execPath, ...(execArgv.server ?? []), serve, ...sides[n].server]);
@@ -73,7 +74,9 @@ export async function runJsonBench(sides, counts, { execArgv = {} } = {}) {
     }
     for (let r = 0; r < counts.seqRounds; r++) {
       for (const n of rotate(names, r)) {
+        const c0 = await servers[n].cpu();
         const { rtts } = await clients[n].run({ kind: 'seq', count: counts.seq });
+        per[n].cpu.push(((await servers[n].cpu()) - c0) / counts.seq);
         per[n].p50.push(percentile(rtts, 50));
         per[n].p99.push(percentile(rtts, 99));
         per[n].all.push(...rtts);
@@ -102,7 +105,8 @@ export async function runJsonBench(sides, counts, { execArgv = {} } = {}) {
       p50: percentile(p.all, 50),
       p99: percentile(p.all, 99),
       rate: median(p.rate),
-      rounds: { p50: p.p50, p99: p.p99, rate: p.rate },
+      serverCpu: median(p.cpu),
+      rounds: { p50: p.p50, p99: p.p99, rate: p.rate, cpu: p.cpu },
     };
   }
   return { counts, sides: out };
@@ -145,12 +149,12 @@ export function printJson(res, { ref = 'floor', title } = {}) {
       `\n== JSON call \`add {a,b} -> {sum}\`: ${c.warmup} warm-up calls discarded; ${c.seqRounds} rounds of ${c.seq} sequential calls, ` +
         `${c.rounds} rounds of ${c.count} pipelined (${c.depth} in flight), order rotated; ratio = median of same-round ratios [min-max]`,
   );
-  const w = [46, 12, 10, 10, 14, 20, 20, 20];
+  const w = [46, 12, 10, 10, 14, 20, 20, 20, 16];
   const pad = (cells) => cells.map((s, i) => (i === 0 ? String(s).padEnd(w[i]) : String(s).padStart(w[i]))).join('  ');
-  console.log(pad(['impl', 'seq calls/s', 'p50', 'p99', 'pipelined', `p50 vs ${ref}`, `p99 vs ${ref}`, `pipelined vs ${ref}`]));
+  console.log(pad(['impl', 'seq calls/s', 'p50', 'p99', 'pipelined', `p50 vs ${ref}`, `p99 vs ${ref}`, `pipelined vs ${ref}`, 'server CPU/call']));
   for (const [n, s] of Object.entries(res.sides)) {
     const r = jsonRatios(res, n, ref);
-    console.log(pad([s.label, kps(s.seqRate), `${s.p50.toFixed(1)} µs`, `${s.p99.toFixed(1)} µs`, kps(s.rate), xr(r.p50), xr(r.p99), xr(r.rate)]));
+    console.log(pad([s.label, kps(s.seqRate), `${s.p50.toFixed(1)} µs`, `${s.p99.toFixed(1)} µs`, kps(s.rate), xr(r.p50), xr(r.p99), xr(r.rate), `${s.serverCpu.toFixed(1)} µs`]));
   }
 }
 
