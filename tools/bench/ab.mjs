@@ -8,6 +8,11 @@
 // rather than a memory of old figures.
 //   node tools/bench/ab.mjs --ref 54c97fc [--rounds 9] [--handler sync|async]
 //     [--line-bytes 6] [--count N] [--keep]
+//   node tools/bench/ab.mjs --ref main --json [--rounds 7]
+// With --json it runs the JSON benchmark's call (json.mjs) instead: this
+// tree's jsonRouter server + JsonClient against the ref's, each pair in its
+// own processes, with the NDJSON floor alongside; sequential p50/p99 and
+// pipelined calls/s, same-round ratios.
 // The ref is checked out with `git worktree` into a temporary folder, set up
 // with `npm ci` and built there (about a minute); --keep leaves it for reuse
 // and prints its path, --at DIR reuses such a folder.
@@ -17,6 +22,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { args, median, pairedRatio } from './common.mjs';
+import { jsonCounts, jsonRatios, printJson, runJsonBench } from './json.mjs';
 import { Loadgen, ServerProc } from './procs.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -54,12 +60,28 @@ function removeRef({ dir, made }) {
 }
 
 const ref = buildRef();
-try {
-  const entry = (dir) => {
-    const p = join(dir, 'packages', 'server', 'dist', 'index.js');
-    if (!existsSync(p)) throw new Error(`no server build at ${p}`);
-    return p;
+const entry = (dir, pkg = 'server') => {
+  const p = join(dir, 'packages', pkg, 'dist', 'index.js');
+  if (!existsSync(p)) throw new Error(`no ${pkg} build at ${p}`);
+  return p;
+};
+
+/** --json: this tree's JSON server and client against the ref's, the floor alongside. */
+async function abJson() {
+  const sides = {
+    now: { label: 'this tree (jsonRouter + JsonClient)', server: ['json-at', entry(root)], impl: 'ours', at: entry(root, 'client') },
+    ref: { label: `${opts.ref ?? ref.dir} (jsonRouter + JsonClient)`, server: ['json-at', entry(ref.dir)], impl: 'ours', at: entry(ref.dir, 'client') },
+    floor: { label: 'hand-written NDJSON floor', server: ['json-floor'], impl: 'floor' },
   };
+  const res = await runJsonBench(sides, jsonCounts({ rounds: opts.rounds }));
+  printJson(res, { ref: 'ref', title: `\nA/B (JSON call): this tree vs ${opts.ref ?? ref.dir} (Node ${process.version}); ratios are now / ref, same-round medians [min-max]` });
+  const r = jsonRatios(res, 'now', 'ref');
+  const fmt = (x) => `${x.ratio.toFixed(2)}x [${x.min.toFixed(2)}-${x.max.toFixed(2)}]`;
+  console.log(`now / ref: p50 ${fmt(r.p50)}, p99 ${fmt(r.p99)} (below 1 is faster now); pipelined ${fmt(r.rate)} (above 1 is faster now)`);
+}
+
+/** The server A/B: pipelined throughput of this tree's server, the ref's and the tight floor. */
+async function abServer() {
   const serve = join(here, 'serve.mjs');
   const servers = {
     now: new ServerProc('now', [process.execPath, serve, 'at', entry(root), handler]),
@@ -90,6 +112,11 @@ try {
     console.log(`${n.padEnd(8)}${`${(median(rates[n]) / 1e6).toFixed(2)} M/s`.padStart(14)}${`${median(cpu[n]).toFixed(3)} µs`.padStart(14)}${fmt(pairedRatio(rates[n], rates.tight)).padStart(22)}`);
   }
   console.log(`now / ref: ${fmt(pairedRatio(rates.now, rates.ref))} (throughput; above 1 is faster now)`);
+}
+
+try {
+  if (opts.json) await abJson();
+  else await abServer();
 } finally {
   removeRef(ref);
 }

@@ -6,7 +6,8 @@
 // burst) is reported apart from warm. Prints every figure and the targets
 // with pass/fail; writes docs/bench-results.json, docs/bench.svg and the
 // README section (not with --smoke).
-//   node tools/bench/all.mjs [--smoke] [--rounds N] [--only pipelined,cold,...]
+// The JSON call benchmark (json.mjs) runs as section `json`.
+//   node tools/bench/all.mjs [--smoke] [--rounds N] [--only pipelined,cold,json,...]
 //     [--lengths 6,100] [--depths 1,100]   (--only/--lengths/--depths: nothing is written)
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { args, median, pairedRatio, percentile } from './common.mjs';
 import { decoderSettings, runDecoderBench } from './decoder.mjs';
+import { jsonCounts, jsonSides, runJsonBench } from './json.mjs';
 import { Loadgen, ServerProc, availableServers } from './procs.mjs';
 import { printSection, writeReports } from './report.mjs';
 
@@ -215,6 +217,11 @@ async function sectionFlood() {
   };
 }
 
+/** The JSON call (json.mjs): ours against vscode-jsonrpc, json-rpc-2.0 and the NDJSON floor, each side in its own processes. */
+function sectionJson() {
+  return runJsonBench(jsonSides(), jsonCounts({ smoke }));
+}
+
 /** Passes the standalone client benchmark's output through, when it exists. */
 function sectionClient() {
   const script = join(here, 'client.mjs');
@@ -244,6 +251,7 @@ async function main() {
     ['reconnect', sectionReconnect],
     ['lengths', sectionLengths],
     ['depths', sectionDepths],
+    ['json', sectionJson],
   ];
   for (const [name, fn] of sections) {
     if (!want(name)) continue;

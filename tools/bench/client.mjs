@@ -12,6 +12,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { args, median, percentile } from './common.mjs';
+import { forkJob } from './procs.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const opts = args();
@@ -22,25 +23,8 @@ const N = smoke
   : { pipelined: 200_000, small: 100_000, large: 400_000, rtt: 5000, warmup: 20_000, rttWarmup: 10_000 };
 
 function job(port, kind, test, count) {
-  return new Promise((resolve, reject) => {
-    const child = fork(join(here, 'client-load.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${kind} ${test} ${count} took over 180 s`));
-    }, 180_000);
-    child.once('message', (m) => {
-      clearTimeout(timer);
-      if (m.ok) resolve(m.result);
-      else reject(new Error(m.error));
-    });
-    child.once('exit', (code) => {
-      if (code !== 0) {
-        clearTimeout(timer);
-        reject(new Error(`${kind} ${test} exited ${code}`));
-      }
-    });
-    child.send({ kind, test, count, port, warmup: test === 'rtt' ? N.rttWarmup : N.warmup });
-  });
+  const message = { kind, test, count, port, warmup: test === 'rtt' ? N.rttWarmup : N.warmup };
+  return forkJob(join(here, 'client-load.mjs'), message, `${kind} ${test} ${count}`);
 }
 
 /**

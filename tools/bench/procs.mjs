@@ -118,10 +118,10 @@ export class ServerProc {
   }
 }
 
-/** The load generator process. */
+/** The load generator process (`script`: another job server with the same IPC protocol, e.g. json-load.mjs). */
 export class Loadgen {
-  constructor() {
-    this.child = fork(join(here, 'loadgen.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  constructor(script = join(here, 'loadgen.mjs'), { execArgv = [] } = {}) {
+    this.child = fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
     this.pending = new Map();
     this.id = 0;
     this.ready = new Promise((resolve) => {
@@ -162,3 +162,30 @@ export class Loadgen {
   }
 }
 
+
+/**
+ * Runs one job in a fresh process: forks `script`, sends it `message` and
+ * resolves with the `result` it reports over IPC (`{ ok, result | error }`);
+ * kills it after `timeoutMs`.
+ */
+export function forkJob(script, message, what, timeoutMs = 180_000) {
+  return new Promise((resolve, reject) => {
+    const child = fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${what} took over ${timeoutMs / 1000} s`));
+    }, timeoutMs);
+    child.once('message', (m) => {
+      clearTimeout(timer);
+      if (m.ok) resolve(m.result);
+      else reject(new Error(m.error));
+    });
+    child.once('exit', (code) => {
+      if (code !== 0) {
+        clearTimeout(timer);
+        reject(new Error(`${what} exited ${code}`));
+      }
+    });
+    child.send(message);
+  });
+}

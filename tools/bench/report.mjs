@@ -7,6 +7,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ratioChart } from './chart.mjs';
+import { jsonRatios, jsonTargets, printJson } from './json.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const COMMAND = 'npx nx run bench:all';
@@ -70,6 +71,8 @@ export function printSection(name, r, meta, seconds) {
   } else if (name === 'flood') {
     console.log(`\n== flood: ${r.sentMiB} MiB without a LF into our server (own process)`);
     console.log(`RSS growth ${r.growthMB.toFixed(1)} MB; overflow answers ${r.overflowsDelivered}; pong after it: ${r.pongAfter}`);
+  } else if (name === 'json') {
+    printJson(r);
   } else if (name === 'decoder') {
     console.log('\n== decoder alone (in-process, interleaved with an indexOf + toString floor)');
     for (const d of r) console.log(`${d.name.padEnd(26)} floor ${rate(d.floor).padStart(11)}  decoder ${rate(d.ours).padStart(11)}  ratio ${d.ratio.toFixed(2)}x`);
@@ -102,6 +105,7 @@ export function targets(res) {
   for (const s of [sweepTarget('line-length sweep: no cliff', res.lengths), sweepTarget('pipeline-depth sweep: no cliff', res.depths)]) if (s) t.push(s);
   if (res.flood) t.push({ name: 'flood RSS growth (MB)', value: res.flood.growthMB, target: 64, better: 'lower', shown: `${res.flood.growthMB.toFixed(1)} MB` });
   for (const d of res.decoder ?? []) t.push({ name: `${d.name} vs floor`, value: d.ratio, target: 0.8, better: 'higher', shown: `${d.ratio.toFixed(2)}x` });
+  if (res.json) t.push(...jsonTargets(res.json));
   for (const x of t) x.ok = x.better === 'higher' ? x.value >= x.target : x.value <= x.target;
   return t;
 }
@@ -165,6 +169,11 @@ function chart(res, meta, date, machine) {
   const sweep = (sw, label) => Object.entries(sw).map(([k, s]) => ({ name: 'sweep', label: label(k), value: s.ours.vs.tight.ratio }));
   if (res.lengths) groups.push({ title: 'line-length sweep: socket-oneline vs tight floor, per line length', better: 'higher', bars: sweep(res.lengths, (k) => size(Number(k))) });
   if (res.depths) groups.push({ title: 'pipeline-depth sweep: socket-oneline vs tight floor, per commands in flight', better: 'higher', bars: sweep(res.depths, (k) => `${k} in flight`) });
+  if (res.json) {
+    const jb = (pick) => Object.entries(res.json.sides).map(([n, s]) => ({ name: n === 'ours' ? 'ours' : n === 'floor' ? 'tight' : n === 'coalesced' ? 'loose' : n, label: s.short, value: pick(jsonRatios(res.json, n, 'floor')) }));
+    groups.push({ title: 'JSON call, sequential: p50 vs NDJSON floor (lower is better)', better: 'lower', target: 1.15, bars: jb((r) => r.p50.ratio) });
+    groups.push({ title: 'JSON call, 256 in flight: calls/s vs NDJSON floor', better: 'higher', target: 1.0, bars: jb((r) => r.rate.ratio) });
+  }
   const notes = Object.entries(meta.skipped).map(([n, why]) => `${L[n]}: not measured (${why})`);
   return ratioChart({
     title: 'socket-oneline and its peers, as ratios (dashed tick: our target)',
@@ -205,6 +214,23 @@ function updateReadme(path, res, meta, ts, date, machine) {
   for (const [n, why] of Object.entries(meta.skipped)) lines.push(`| ${L[n]} | not measured: ${why} | | | | | |`);
   lines.push('', '| target (printed, never asserted in tests) | this run | target | |', '| --- | --- | --- | --- |');
   for (const t of ts) lines.push(`| ${t.name} | ${t.shown} | ${t.better === 'higher' ? '≥' : '≤'} ${t.target} | ${t.ok ? 'pass' : '**miss**'} |`);
+  if (res.json) {
+    const c = res.json.counts;
+    lines.push(
+      '',
+      `**JSON call** \`add {a,b} -> {sum}\` (\`npx nx run bench:json\`): each server and each client in its own process, ${c.warmup} warm-up`,
+      `calls discarded, ${c.seqRounds} rounds of ${c.seq} sequential calls and ${c.rounds} rounds of ${c.count.toLocaleString('en-US')} calls with ${c.depth} in flight, order rotated;`,
+      'ratios are medians of same-round ratios. The floor is a hand-written NDJSON client (one write per call) and server;',
+      'the coalesced floor also coalesces the writes of one tick, as our client does (a reference, no target).',
+      '',
+      '| JSON call | sequential calls/s | p50 | p99 | pipelined calls/s | p50 vs floor | p99 vs floor | pipelined vs floor |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    );
+    for (const [n, s] of Object.entries(res.json.sides)) {
+      const q = jsonRatios(res.json, n, 'floor');
+      lines.push(`| ${n === 'ours' ? `**${s.label}**` : s.label} | ${rate(s.seqRate)} | ${us(s.p50)} | ${us(s.p99)} | ${rate(s.rate)} | ${r(q.p50)} | ${r(q.p99)} | ${r(q.rate)} |`);
+    }
+  }
   if (res.lengths) {
     lines.push('', `Line length (ours / tight floor): ${Object.entries(res.lengths).map(([k, s]) => `${size(Number(k))} ${r(s.ours.vs.tight)}`).join(', ')}.`);
   }

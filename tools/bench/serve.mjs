@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // One benchmark server in its own process: `node serve.mjs <kind>`
 // (`node serve.mjs at <server entry> sync|async` for another build of ours).
-// Every server answers `ping` with `pong` and any other line with `ack`.
+// Every server answers `ping` with `pong` and any other line with `ack`; the
+// `json-*` kinds (json-peers.mjs) serve the JSON benchmark's `add` call instead.
 // Control channel (the same for the Python and Go peers): prints
 // `port <n>` on stdout once listening; on stdin, `cpu` prints
 // `cpu <user+system µs>` (process.cpuUsage of this process), `rss` prints
@@ -9,6 +10,7 @@
 import net from 'node:net';
 import readline from 'node:readline';
 import { StringDecoder } from 'node:string_decoder';
+import { jsonKinds } from './json-peers.mjs';
 
 const kind = process.argv[2];
 
@@ -119,6 +121,7 @@ const kinds = {
     split2 = (await import('split2')).default;
     return rawServer(onSplit2);
   },
+  ...jsonKinds,
 };
 
 if (!(kind in kinds)) {

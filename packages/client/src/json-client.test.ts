@@ -72,6 +72,25 @@ describe('JsonClient', () => {
     const device = await start();
     await expect(device.call('slow', { ms: 300 }, { timeout: 50 })).rejects.toMatchObject({ code: 'ERR_ONELINE_TIMEOUT' });
   });
+
+  it('parameters JSON cannot hold reject the call (never a synchronous throw) and send nothing; the next call works [SRS-054]', async () => {
+    const device = await start();
+    const cyclic: { text: string; self?: unknown } = { text: 'x' };
+    cyclic.self = cyclic;
+    let p: Promise<unknown> | undefined;
+    expect(() => {
+      p = device.call('echo', cyclic);
+    }).not.toThrow();
+    await expect(p).rejects.toMatchObject({ code: 'ERR_ONELINE_INVALID_OPTION' });
+    expect(await device.call('echo', { text: 'after' })).toEqual({ text: 'after' });
+  });
+
+  it('a call with options (signal, timeout) still reads exactly one line; an aborted signal rejects at once [SRS-054]', async () => {
+    const device = await start();
+    expect(await device.call('status', undefined, { timeout: 1000, signal: new AbortController().signal })).toEqual({ state: 'idle' });
+    await expect(device.call('status', undefined, { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ERR_ONELINE_ABORTED' });
+    expect(await device.call('echo', { text: 'next' })).toEqual({ text: 'next' });
+  });
 });
 
 // Compile-time checks (run by the typecheck target, never called): a wrong

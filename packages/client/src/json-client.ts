@@ -12,6 +12,7 @@ import {
   encodeJsonCommand,
   type CommandName,
   type CommandSpecs,
+  type ResponseLine,
 } from '@socket-oneline/protocol';
 import type { OnelineClient, WaitOptions } from './client.js';
 
@@ -38,7 +39,8 @@ export interface JsonClientOptions {
 export class JsonClient<M extends CommandSpecs<M>> {
   /** The connection the calls go over (connect it first). */
   readonly client: OnelineClient;
-  readonly #field: string;
+  // The codec options, made once (not per call).
+  readonly #codec: { readonly field: string };
 
   /**
    * @param client The connection the calls go over (connect it first).
@@ -46,7 +48,7 @@ export class JsonClient<M extends CommandSpecs<M>> {
    */
   constructor(client: OnelineClient, options: JsonClientOptions = {}) {
     this.client = client;
-    this.#field = options.field ?? DEFAULT_COMMAND_FIELD;
+    this.#codec = { field: options.field ?? DEFAULT_COMMAND_FIELD };
   }
 
   /**
@@ -56,14 +58,26 @@ export class JsonClient<M extends CommandSpecs<M>> {
    *   JSON; `ERR_ONELINE_INVALID_OPTION` for parameters JSON cannot hold; and whatever
    *   `request()` throws (`ERR_ONELINE_TIMEOUT`, `ERR_ONELINE_ABORTED`, `ERR_ONELINE_CLOSED`, ...).
    */
-  async call<K extends CommandName<M>>(name: K, ...args: CallArgs<M, K>): Promise<M[K]['result']> {
+  call<K extends CommandName<M>>(name: K, ...args: CallArgs<M, K>): Promise<M[K]['result']> {
     const [params, options] = args as [object | undefined, WaitOptions | undefined];
-    const line = encodeJsonCommand(name, params, { field: this.#field });
-    const [answer] = await this.client.request(line, { ...options, lines: 1 });
-    if (answer === undefined) throw new OnelineError('ERR_ONELINE_CLOSED', `no answer to '${name}'`);
-    const decoded = decodeJsonAnswer(answer.text);
-    if (decoded.ok) return decoded.result;
-    const { code, message } = decoded.error;
-    throw new OnelineError('ERR_ONELINE_REMOTE_ERROR', `${name}: ${code}: ${message}`, { remote: decoded.error });
+    let line: string;
+    try {
+      line = encodeJsonCommand(name, params, this.#codec);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    // One line per answer: the default request already reads one (no options object per call).
+    const request = options === undefined ? this.client.request(line) : this.client.request(line, { ...options, lines: 1 });
+    return request.then((lines) => resultOf(name, lines));
   }
+}
+
+/** The typed result of an answer, or the error it carries. */
+function resultOf(name: string, lines: readonly ResponseLine[]): unknown {
+  const answer = lines[0];
+  if (answer === undefined) throw new OnelineError('ERR_ONELINE_CLOSED', `no answer to '${name}'`);
+  const decoded = decodeJsonAnswer(answer.text);
+  if (decoded.ok) return decoded.result;
+  const { code, message } = decoded.error;
+  throw new OnelineError('ERR_ONELINE_REMOTE_ERROR', `${name}: ${code}: ${message}`, { remote: decoded.error });
 }

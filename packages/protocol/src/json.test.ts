@@ -56,6 +56,11 @@ describe('JSON command codec', () => {
     expect(decodeJsonAnswer(err)).toEqual({ ok: false, error: { code: 'ERR_ONELINE_UNKNOWN_COMMAND', message: "unknown command 'x'" } });
     // An object that merely has an error field among others is a result.
     expect(decodeJsonAnswer('{"error":"none","value":1}')).toEqual({ ok: true, result: { error: 'none', value: 1 } });
+    expect(decodeJsonAnswer('{"value":1,"error":{"code":"E","message":"m"}}')).toEqual({ ok: true, result: { value: 1, error: { code: 'E', message: 'm' } } });
+    // So is an error field that is not an error object, and an array (even one with an error property).
+    expect(decodeJsonAnswer('{"error":{"code":1,"message":"m"}}')).toEqual({ ok: true, result: { error: { code: 1, message: 'm' } } });
+    expect(decodeJsonAnswer('[{"error":{"code":"E","message":"m"}}]')).toEqual({ ok: true, result: [{ error: { code: 'E', message: 'm' } }] });
+    expect(decodeJsonAnswer('{"error":null}')).toEqual({ ok: true, result: { error: null } });
     expect(() => decodeJsonAnswer('ack')).toThrow(expect.objectContaining({ code: 'ERR_ONELINE_JSON_SYNTAX' }));
   });
 });

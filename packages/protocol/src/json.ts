@@ -180,10 +180,11 @@ export function decodeJsonAnswer(line: string): JsonAnswer {
   } catch (err) {
     throw new OnelineError('ERR_ONELINE_JSON_SYNTAX', `the answer is not JSON: ${(err as Error).message}`, { cause: err, origin: 'remote' });
   }
-  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-    const keys = Object.keys(value);
-    const error = (value as { error?: unknown }).error;
-    if (keys.length === 1 && keys[0] === 'error' && isErrorObject(error)) return { ok: false, error };
+  // Keys are listed only when there is an `error` field (results rarely have one).
+  const error = typeof value === 'object' && value !== null ? (value as { error?: unknown }).error : undefined;
+  if (error !== undefined && !Array.isArray(value) && isErrorObject(error)) {
+    const keys = Object.keys(value as object);
+    if (keys.length === 1 && keys[0] === 'error') return { ok: false, error };
   }
   return { ok: true, result: value };
 }

@@ -90,6 +90,8 @@ export class Connection implements CallTarget {
   private adjustedState: ServerState | undefined;
   private firstTimer: NodeJS.Timeout | undefined;
   private readonly onWritten: () => void;
+  // Callbacks still to come of writes the kernel took at once (already counted as written).
+  private syncWrites = 0;
   // The settle callbacks of every async call when there is no handlerTimeout (see wait()).
   private readonly onResolved: (value: unknown) => void;
   private readonly onRejected: (err: unknown) => void;
@@ -102,6 +104,11 @@ export class Connection implements CallTarget {
   ) {
     this.info = { remoteAddress: socket.remoteAddress ?? '', remotePort: socket.remotePort ?? 0, tls: isTls };
     this.onWritten = () => {
+      // Writes the kernel took at once were counted when they were made (see flush()).
+      if (this.syncWrites > 0) {
+        this.syncWrites--;
+        return;
+      }
       this.session.written();
       this.pump();
     };
@@ -227,7 +234,11 @@ export class Connection implements CallTarget {
     // While an async handler runs, answers wait for the end of this turn:
     // a pipelined batch of async commands goes out in one write.
     if (step === 'handling') this.flushSoon();
-    else this.flush();
+    else if (this.flush()) {
+      // Written at once: the session may go on now (more commands, reading) rather than a turn later.
+      this.pump();
+      return;
+    }
     if (this.drainWaiters.length > 0 && (session.writable || !session.canSend)) {
       for (const w of this.drainWaiters.splice(0)) w();
     }
@@ -332,14 +343,26 @@ export class Connection implements CallTarget {
   /** @internal Runs the deferred flush. */
   flushNow(): void {
     this.flushQueued = false;
-    this.flush();
+    if (this.flush()) this.pump();
   }
 
-  /** Hands the session's output to the socket: one piece at a time (the next goes when this one is written). */
-  private flush(): void {
-    if (this.socket.destroyed) return;
+  /**
+   * Hands the session's output to the socket: one piece at a time (the next
+   * goes when this one is written). Returns true when the kernel took the
+   * piece at once (nothing left in the socket's buffer): it is counted as
+   * written now, so the common case (one answer, a socket that keeps up)
+   * needs no turn of the event loop between writing and going on.
+   */
+  private flush(): boolean {
+    const s = this.socket;
+    if (s.destroyed) return false;
     const data = this.session.output();
-    if (data !== undefined) this.socket.write(data, this.onWritten);
+    if (data === undefined) return false;
+    s.write(data, this.onWritten);
+    if (s.writableLength !== 0 || s.destroyed) return false;
+    this.syncWrites++;
+    this.session.written();
+    return true;
   }
 
   private release(reason: DisconnectReason): void {

@@ -108,13 +108,15 @@ export function jsonRouter<M extends CommandSpecs<M>>(handlers: JsonHandlers<M>,
   const schemas = (options.schemas ?? {}) as Record<string, StandardSchemaV1 | undefined>;
   const text = options.text;
 
+  const codec = { field };
+
   return (command, reply, context): HandlerResult | Promise<HandlerResult> => {
     if (command.invalid) {
       return failure(command.reason === 'too-long' ? 'ERR_ONELINE_LINE_TOO_LONG' : 'ERR_ONELINE_JSON_SYNTAX', `the command line is ${command.reason}`);
     }
     let decoded;
     try {
-      decoded = decodeJsonCommand(command.text, { field });
+      decoded = decodeJsonCommand(command.text, codec);
     } catch (err) {
       // Plain text (not even the start of an object) goes to the text handler when there is one.
       if (text !== undefined && !command.text.trimStart().startsWith('{')) return text(command, reply, context);
@@ -124,35 +126,60 @@ export function jsonRouter<M extends CommandSpecs<M>>(handlers: JsonHandlers<M>,
     const { name, params } = decoded;
     const handler = table.get(name);
     if (handler === undefined) return failure('ERR_ONELINE_UNKNOWN_COMMAND', `unknown command '${name}'`);
-    const ctx: JsonHandlerContext = {
-      name,
-      command,
-      reply: context.reply,
-      client: context.client,
-      drained: () => context.drained(),
-      get signal() {
-        return context.signal;
-      },
-    };
-    const run = (value: unknown): HandlerResult | Promise<HandlerResult> => {
-      let out: unknown;
-      try {
-        out = handler(value, ctx);
-      } catch (err) {
-        return fromThrown(err);
-      }
-      if (out instanceof Promise || (typeof out === 'object' && out !== null && typeof (out as PromiseLike<unknown>).then === 'function')) {
-        return Promise.resolve(out as PromiseLike<unknown>).then(answer, fromThrown);
-      }
-      return answer(out);
-    };
+    const ctx = new JsonContext(name, command, context);
     const schema = schemas[name];
-    if (schema === undefined) return run(params);
+    if (schema === undefined) return run(handler, params, ctx);
     const checked = schema['~standard'].validate(params);
     const afterCheck = (r: Awaited<typeof checked>): HandlerResult | Promise<HandlerResult> =>
-      r.issues !== undefined ? failure('ERR_ONELINE_BAD_PARAMS', `bad parameters for '${name}'`, issuesOf(r)) : run(r.value);
+      r.issues !== undefined ? failure('ERR_ONELINE_BAD_PARAMS', `bad parameters for '${name}'`, issuesOf(r)) : run(handler, r.value, ctx);
     return checked instanceof Promise ? checked.then(afterCheck, fromThrown) : afterCheck(checked);
   };
+}
+
+/** A JSON handler's context: the connection's, plus the command (a class, so a call allocates no closures). */
+class JsonContext implements JsonHandlerContext {
+  constructor(
+    readonly name: string,
+    readonly command: Command,
+    private readonly context: HandlerContext,
+  ) {}
+
+  get reply(): HandlerContext['reply'] {
+    return this.context.reply;
+  }
+
+  get client(): HandlerContext['client'] {
+    return this.context.client;
+  }
+
+  // Read through: the connection's signal is made on first access.
+  get signal(): AbortSignal {
+    return this.context.signal;
+  }
+
+  // A property (not a method) as before: `const { drained } = context` keeps working.
+  get drained(): () => Promise<void> {
+    const context = this.context;
+    return () => context.drained();
+  }
+}
+
+/** Runs a handler and turns what it returns, throws or rejects with into one answer line. */
+function run(
+  handler: (params: unknown, context: JsonHandlerContext) => unknown,
+  params: unknown,
+  ctx: JsonHandlerContext,
+): HandlerResult | Promise<HandlerResult> {
+  let out: unknown;
+  try {
+    out = handler(params, ctx);
+  } catch (err) {
+    return fromThrown(err);
+  }
+  if (out instanceof Promise || (typeof out === 'object' && out !== null && typeof (out as PromiseLike<unknown>).then === 'function')) {
+    return Promise.resolve(out as PromiseLike<unknown>).then(answer, fromThrown);
+  }
+  return answer(out);
 }
 
 /** One answer line for a handler's result. */

@@ -406,4 +406,28 @@ describe('OnelineServer backpressure', () => {
     expect(count).toBe(n);
     expect(bad).toBe(0);
   }, 60000);
+
+  it('answers the kernel takes at once and answers it buffers interleave: every answer arrives, in order, and the server keeps serving [SRS-030]', async () => {
+    // A 4 MiB answer cannot be taken at once by the kernel while the client does not read; the
+    // small answers around it are. Their write callbacks must not be mistaken for each other.
+    const big = 'x'.repeat(4 << 20);
+    const server = await startServer({ handler: (cmd) => (cmd.text === 'big' ? big : `re ${cmd.text}`) });
+    const c = await connectRaw(server.port);
+    for (let i = 0; i < 3; i++) {
+      c.send(`a${i}\n`);
+      await c.waitLines(i + 1);
+    }
+    c.socket.pause();
+    c.send('big\nb0\nb1\n');
+    await new Promise((r) => setTimeout(r, 50));
+    c.socket.resume();
+    await c.waitLines(6, 10_000);
+    for (let i = 0; i < 3; i++) {
+      c.send(`c${i}\n`);
+      await c.waitLines(7 + i);
+    }
+    c.send('ping\n');
+    const lines = await c.waitLines(10);
+    expect(lines.map((l) => (l === big ? 'BIG' : l))).toEqual(['re a0', 're a1', 're a2', 'BIG', 're b0', 're b1', 're c0', 're c1', 're c2', 'pong']);
+  }, 20_000);
 });
