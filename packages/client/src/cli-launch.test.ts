@@ -1,26 +1,15 @@
 import { expect } from '@jest/globals';
-import net from 'node:net';
 import { join } from 'node:path';
 import { splitCommandLine } from './cli-launch.js';
 import { EXIT } from './cli.js';
 import { trackedPrograms } from './program.js';
+import { freePort } from './test-support/ports.js';
 import { cli } from './test-support/cli-run.js';
 
 const APP = join(__dirname, 'test-support', 'app.cjs');
 const ORIGINAL = join(__dirname, 'test-support', 'original_server.py');
 const NODE_APP = `'${process.execPath}' '${APP}'`;
 const READY = 'listening on .*:(\\d+)';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 afterEach(() => {
   // Every run stops what it launched before it resolves.

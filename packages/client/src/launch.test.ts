@@ -1,11 +1,11 @@
 import { expect } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import { join } from 'node:path';
 import { isOnelineError, type OnelineError } from '@socket-oneline/protocol';
 import { launch, type LaunchedProgram } from './launch.js';
 import { trackedPrograms } from './program.js';
+import { freePort } from './test-support/ports.js';
 
 const APP = join(__dirname, 'test-support', 'app.cjs');
 const PARENT = join(__dirname, 'test-support', 'launch-parent.cjs');
@@ -59,17 +59,6 @@ async function goneSoon(pid: number): Promise<boolean> {
     await new Promise((r) => setTimeout(r, 20));
   }
   return gone(pid);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 afterEach(async () => {
