@@ -220,24 +220,27 @@ export class Connection implements CallTarget {
   /** Asks the session what to do until it has to wait, then writes, adjusts reading and timers. */
   private pump(): void {
     const session = this.session;
-    let step = session.next();
-    for (; typeof step !== 'string'; step = session.next()) this.run(step);
-    while (step === 'disconnect' || step === 'shutdown' || step === 'end') {
-      if (step === 'end') {
-        this.socket.end();
-      } else {
-        this.reason ??= step;
-        if (step === 'shutdown') this.host.shutdown();
+    for (;;) {
+      let step = session.next();
+      for (; typeof step !== 'string'; step = session.next()) this.run(step);
+      while (step === 'disconnect' || step === 'shutdown' || step === 'end') {
+        if (step === 'end') {
+          this.socket.end();
+        } else {
+          this.reason ??= step;
+          if (step === 'shutdown') this.host.shutdown();
+        }
+        step = session.next();
       }
-      step = session.next();
-    }
-    // While an async handler runs, answers wait for the end of this turn:
-    // a pipelined batch of async commands goes out in one write.
-    if (step === 'handling') this.flushSoon();
-    else if (this.flush()) {
-      // Written at once: the session may go on now (more commands, reading) rather than a turn later.
-      this.pump();
-      return;
+      // While an async handler runs, answers wait for the end of this turn:
+      // a pipelined batch of async commands goes out in one write.
+      if (step === 'handling') {
+        this.flushSoon();
+        break;
+      }
+      // Written at once: the session may go on now (more commands, reading) rather than a turn
+      // later. A loop, not recursion: the kernel may take many pieces in a row.
+      if (!this.flush()) break;
     }
     if (this.drainWaiters.length > 0 && (session.writable || !session.canSend)) {
       for (const w of this.drainWaiters.splice(0)) w();
