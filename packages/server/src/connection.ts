@@ -52,6 +52,10 @@ export interface ConnectionHost {
   shutdown(): void;
 }
 
+// Pieces (of up to 64 KiB) the kernel may take at once in a row before the connection lets the
+// event loop run; a bound on how long one fast reader holds the process.
+const SYNC_PIECES = 16;
+
 const kConnection = Symbol('oneline.connection');
 type Owned = net.Socket & { [kConnection]: Connection };
 
@@ -85,6 +89,7 @@ export class Connection implements CallTarget {
   // Handlers waiting for the output to fall to the high-water mark (context.drained()).
   private drainWaiters: (() => void)[] = [];
   private flushQueued = false;
+  private resumeQueued = false;
   // What the last adjust() acted on (reading wanted, session state).
   private adjustedWants: boolean | undefined;
   private adjustedState: ServerState | undefined;
@@ -220,7 +225,7 @@ export class Connection implements CallTarget {
   /** Asks the session what to do until it has to wait, then writes, adjusts reading and timers. */
   private pump(): void {
     const session = this.session;
-    for (;;) {
+    for (let taken = 0; ; ) {
       let step = session.next();
       for (; typeof step !== 'string'; step = session.next()) this.run(step);
       while (step === 'disconnect' || step === 'shutdown' || step === 'end') {
@@ -241,6 +246,13 @@ export class Connection implements CallTarget {
       // Written at once: the session may go on now (more commands, reading) rather than a turn
       // later. A loop, not recursion: the kernel may take many pieces in a row.
       if (!this.flush()) break;
+      // A reader as fast as the kernel would otherwise keep this loop (and the whole process:
+      // timers, other sockets, close()) busy for a whole stream of answers: after a run of pieces
+      // taken at once, go on in a later turn of the event loop.
+      if (++taken >= SYNC_PIECES) {
+        this.resumeSoon();
+        break;
+      }
     }
     if (this.drainWaiters.length > 0 && (session.writable || !session.canSend)) {
       for (const w of this.drainWaiters.splice(0)) w();
@@ -343,6 +355,18 @@ export class Connection implements CallTarget {
     process.nextTick(flushQueuedConnection, this);
   }
 
+  private resumeSoon(): void {
+    if (this.resumeQueued) return;
+    this.resumeQueued = true;
+    setImmediate(resumeConnection, this);
+  }
+
+  /** @internal Goes on after a run of writes the kernel took at once. */
+  resumeNow(): void {
+    this.resumeQueued = false;
+    if (!this.socket.destroyed) this.pump();
+  }
+
   /** @internal Runs the deferred flush. */
   flushNow(): void {
     this.flushQueued = false;
@@ -438,6 +462,10 @@ export class Connection implements CallTarget {
     }
     this.destroy();
   }
+}
+
+function resumeConnection(conn: Connection): void {
+  conn.resumeNow();
 }
 
 function flushQueuedConnection(conn: Connection): void {
