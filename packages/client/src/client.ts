@@ -43,8 +43,10 @@ const DEFAULTS = { host: '127.0.0.1', connectTimeout: 3000, retryFor: 0, timeout
 const NO_OPTIONS: RequestOptions = Object.freeze({});
 
 type Budgets = { [K in keyof typeof CLIENT_BUDGET_DEFAULTS]: number };
-type Goodbye = { readonly kind: 'disconnect' | 'shutdown'; readonly session: ClientSession; promise: Promise<void> };
+// `plain`: started with no timeout or signal of its own, so a call that brings none may share it.
+type Goodbye = { readonly kind: 'disconnect' | 'shutdown'; readonly session: ClientSession; readonly plain: boolean; promise: Promise<void> };
 const noop = (): void => undefined;
+const isPlain = (o: WaitOptions): boolean => o.timeout === undefined && o.signal === undefined;
 
 
 /**
@@ -564,7 +566,9 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
    */
   disconnect(options: WaitOptions = {}): Promise<void> {
     const g = this.#goodbye;
-    if (g !== undefined) return g.kind === 'disconnect' ? g.promise : this.#closing('disconnect', options, g.session);
+    // Joining a goodbye in progress: the same promise, unless either call brought its own
+    // timeout or signal (each is then held to its own; one caller's abort is not another's).
+    if (g !== undefined) return g.kind === 'disconnect' && g.plain && isPlain(options) ? g.promise : this.#closing('disconnect', options, g.session);
     if (this.#connecting !== undefined) {
       this.#connecting.abort(new Error('disconnect() was called while connecting'));
       // Asked again once the connect settled: it may have completed just before the abort.
@@ -573,8 +577,10 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
     const session = this.#session;
     if (session?.state === 'ready') return this.#startGoodbye('disconnect', session, options);
     if (session?.state === 'closing') return this.#closing('disconnect', options, session);
-    // Not connected: done once the last socket is closed.
-    return this.#closedPromise.then(noop);
+    // Not connected: done once the last socket is closed. A socket the server half-closed may
+    // linger (our writes to a peer that stopped reading): within `timeout`, else destroyed.
+    if (session === undefined) return this.#closedPromise.then(noop);
+    return this.#closing('disconnect', options, session, undefined, true);
   }
 
   /**
@@ -641,7 +647,7 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
   #startGoodbye(kind: Goodbye['kind'], session: ClientSession, options: WaitOptions): Promise<void> {
     this.#write(session.close(kind));
     // Registered before waiting: an aborted signal settles the wait at once, and that clears it.
-    const g: Goodbye = { kind, session, promise: Promise.resolve() };
+    const g: Goodbye = { kind, session, plain: isPlain(options), promise: Promise.resolve() };
     this.#goodbye = g;
     g.promise = this.#closing(kind, options, session, () => {
       if (this.#goodbye === g) this.#goodbye = undefined;
@@ -654,23 +660,27 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
    * rejects instead when this side destroyed it first. On a timeout or an
    * abort, destroys the socket and rejects.
    */
-  #closing(kind: Goodbye['kind'], options: WaitOptions, session: ClientSession, onDone?: () => void): Promise<void> {
+  #closing(kind: Goodbye['kind'], options: WaitOptions, session: ClientSession, onDone?: () => void, alreadyGone = false): Promise<void> {
     const closed = this.#closedPromise; // this session's: it is the current one
     const timeout = options.timeout ?? this.#opts.timeout;
     const signal = options.signal;
     return new Promise<void>((resolve, reject) => {
-      let deadline: Once | undefined;
+      // Its own timer, not the connection's deadline timer: that one is cleared when the
+      // session ends (a FIN), and the socket may stay open long after (writes not flushed).
+      let deadline: NodeJS.Timeout | undefined;
       let finished = false;
       const done = (err?: OnelineError) => {
         if (finished) return;
         finished = true;
-        if (deadline !== undefined) deadline.done = true;
+        clearTimeout(deadline);
         signal?.removeEventListener('abort', onAbort);
         onDone?.();
         if (err === undefined) resolve();
         else {
           this.#destroyLocal(`${kind}() ${err.code === 'ERR_ONELINE_TIMEOUT' ? 'timed out' : 'was aborted'}`, session);
-          reject(err);
+          // The server had already closed the connection: nothing failed, the socket just lingered.
+          if (alreadyGone && err.code === 'ERR_ONELINE_TIMEOUT') resolve();
+          else reject(err);
         }
       };
       const onAbort = () => done(abortError(signal!));
@@ -684,10 +694,7 @@ export class OnelineClient extends EventEmitter<OnelineClientEvents> {
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
       if (timeout > 0) {
-        deadline = new Once(performance.now() + timeout, () =>
-          done(new OnelineError('ERR_ONELINE_TIMEOUT', `${kind}: the server did not close the connection within ${timeout} ms`)),
-        );
-        this.#timer.add(deadline);
+        deadline = setTimeout(() => done(new OnelineError('ERR_ONELINE_TIMEOUT', `${kind}: the server did not close the connection within ${timeout} ms`)), timeout);
       }
     });
   }

@@ -1,6 +1,7 @@
 import { expect } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import { join } from 'node:path';
 import { isOnelineError, type OnelineError } from '@socket-oneline/protocol';
 import { launch, type LaunchedProgram } from './launch.js';
@@ -135,6 +136,25 @@ describe('launch(): getting ready', () => {
     expect(gone(err.program!.pid!)).toBe(true);
   });
 
+  it('a fixed port where another server already answers: rejects before starting anything, and the other server is untouched (review finding)', async () => {
+    const other = net.createServer((sock) => {
+      sock.on('data', (d) => sock.write(d.toString().includes('ping') ? 'pong\n' : 'ack OTHER\n'));
+      sock.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', () => r()));
+    try {
+      const port = (other.address() as net.AddressInfo).port;
+      const err = await failure(app(['--never-ready'], { port }));
+      expect(err.code).toBe('ERR_ONELINE_LAUNCH_FAILED');
+      expect(err.message).toContain(`something already listens at 127.0.0.1:${port}`);
+      expect(err.program?.pid).toBeUndefined();
+      expect(trackedPrograms()).toBe(0);
+      expect(other.listening).toBe(true);
+    } finally {
+      await new Promise((r) => other.close(r));
+    }
+  });
+
   it('a command that cannot be started rejects with the spawn error', async () => {
     const err = await failure(launch('/nonexistent/program-under-test', [], { port: 5000 }));
     expect(err.code).toBe('ERR_ONELINE_LAUNCH_FAILED');
@@ -199,6 +219,22 @@ describe('launch(): stop()', () => {
     expect(p.output().stderr).toContain('SIGTERM ignored');
   });
 
+  it('stop() with a bad option rejects typed and stops nothing; the next stop() still stops it (review finding)', async () => {
+    const p = await app();
+    await expect(p.stop({ stopGrace: -1 })).rejects.toMatchObject({ code: 'ERR_ONELINE_INVALID_OPTION' });
+    await expect(p.stop({ goodbye: 'bogus' as never })).rejects.toMatchObject({ code: 'ERR_ONELINE_INVALID_OPTION' });
+    expect(gone(p.pid)).toBe(false);
+    expect(await p.stop()).toEqual({ code: 0, signal: null, by: 'exit', clean: true });
+  });
+
+  it('a helper holding its pipes after it exited cleanly is killed by stop(), which then resolves (review finding)', async () => {
+    const p = await app(['--spawn-helper']);
+    const helper = Number(/helper (\d+)/.exec(p.output().stdout)![1]);
+    pids.add(helper);
+    expect(await p.stop()).toEqual({ code: 0, signal: null, by: 'exit', clean: true });
+    expect(await goneSoon(helper)).toBe(true);
+  });
+
   it('a program that stays up after shutdown gets SIGTERM after stopGrace', async () => {
     const p = await app(['--stay']);
     const exit = await p.stop({ stopGrace: 200 });
@@ -258,7 +294,7 @@ describe('launch(): stop()', () => {
 });
 
 describe('launch(): no orphans', () => {
-  function parent(how: 'exit' | 'throw' | 'wait'): Promise<{ parent: ChildProcess; child: number }> {
+  function parent(how: 'exit' | 'throw' | 'wait' | 'own-sigint'): Promise<{ parent: ChildProcess; child: number; out: () => string }> {
     const ch = spawn(process.execPath, [PARENT, how], { stdio: ['pipe', 'pipe', 'pipe'] });
     others.add(ch);
     return new Promise((resolve, reject) => {
@@ -272,7 +308,7 @@ describe('launch(): no orphans', () => {
         if (m) {
           clearTimeout(t);
           pids.add(Number(m[1]));
-          resolve({ parent: ch, child: Number(m[1]) });
+          resolve({ parent: ch, child: Number(m[1]), out: () => out });
         }
       });
     });
@@ -295,6 +331,15 @@ describe('launch(): no orphans', () => {
     p.kill(sig);
     await exitOf(p);
     expect(p.signalCode).toBe(sig);
+    expect(await goneSoon(child)).toBe(true);
+  });
+
+  it('a parent with a SIGINT handler of its own decides: its handler stops the program gracefully (review finding)', async () => {
+    const { parent: p, child, out } = await parent('own-sigint');
+    p.kill('SIGINT');
+    await exitOf(p);
+    expect(p.exitCode).toBe(0);
+    expect(out()).toContain('stopped {"code":0,"signal":null,"by":"exit","clean":true}');
     expect(await goneSoon(child)).toBe(true);
   });
 });

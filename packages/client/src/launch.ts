@@ -12,6 +12,7 @@
  * `stop()` says goodbye over the connection, then escalates SIGTERM → SIGKILL on deadlines.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
 import { basename } from 'node:path';
 import { LineDecoder, OnelineError, type LaunchFailure } from '@socket-oneline/protocol';
 import { OnelineClient } from './client.js';
@@ -157,8 +158,24 @@ export class LaunchedProgram {
    * @returns how it ended.
    */
   stop(options: StopOptions = {}): Promise<ProgramExit> {
-    this.#stopping ??= this.#stop(options);
+    if (this.#stopping !== undefined) return this.#stopping;
+    let resolved: Required<StopOptions>;
+    try {
+      resolved = this.#stopOptions(options);
+    } catch (err) {
+      // A bad option stops nothing and is not remembered: the next stop() (or dispose) still works.
+      return Promise.reject(err);
+    }
+    this.#stopping = this.#stop(resolved);
     return this.#stopping;
+  }
+
+  #stopOptions(options: StopOptions): Required<StopOptions> {
+    const o = this.#run.options;
+    if (typeof options !== 'object' || options === null) throw invalid('stop(): options must be an object');
+    const goodbye = options.goodbye ?? o.goodbye;
+    if (goodbye !== 'shutdown' && goodbye !== 'disconnect') throw invalid(`stop(): goodbye must be 'shutdown' or 'disconnect', got ${String(goodbye)}`);
+    return { goodbye, stopGrace: ms('stopGrace', options.stopGrace, o.stopGrace), killGrace: ms('killGrace', options.killGrace, o.killGrace) };
   }
 
   /** For `await using`: {@link stop}. */
@@ -166,18 +183,16 @@ export class LaunchedProgram {
     await this.stop();
   }
 
-  async #stop(options: StopOptions): Promise<ProgramExit> {
+  async #stop({ goodbye, stopGrace: grace, killGrace }: Required<StopOptions>): Promise<ProgramExit> {
     const run = this.#run;
-    const o = run.options;
-    const goodbye = options.goodbye ?? o.goodbye;
-    const grace = ms('stopGrace', options.stopGrace, o.stopGrace);
-    const killGrace = ms('killGrace', options.killGrace, o.killGrace);
     let by: ProgramExit['by'] = 'exit';
     if (!run.hasExited()) {
       const until = Date.now() + grace;
       await this.#sayGoodbye(goodbye, grace);
       if (!(await run.waitExit(until - Date.now()))) by = await run.terminate(killGrace);
     }
+    // It left by itself: helpers it started in its group (holding its pipes) must not outlive it.
+    if (run.options.processGroup) signalProgram(run.child, 'SIGKILL', true);
     this.client.destroy();
     await this.client.closed;
     const exit = await run.exited;
@@ -421,6 +436,17 @@ export async function launch(command: string, args: readonly string[] = [], opti
   const commandLine = [command, ...args].join(' ');
   const echo = echoer(command, o.echo);
   const t0 = performance.now();
+  // A fixed address that already answers belongs to someone else (a server left from an earlier
+  // run): connecting there would drive, and stop() would shut down, the wrong program.
+  const fixed = o.port !== undefined ? { host: o.host, port: o.port } : o.path !== undefined ? { path: o.path } : undefined;
+  if (fixed !== undefined && (await listening(fixed, Math.min(1000, o.timeout)))) {
+    const program: LaunchFailure = { command: commandLine, pid: undefined, exitCode: null, signal: null, stdout: '', stderr: '' };
+    throw new OnelineError(
+      'ERR_ONELINE_LAUNCH_FAILED',
+      `launch: '${commandLine}' was not started: something already listens at ${describe(fixed)} (a server left from an earlier run?), and launch() would connect to it instead`,
+      { program },
+    );
+  }
   // The first failure wins (an exit, the deadline, an abort, a failed connect) and ends the start.
   let failure: (() => OnelineError) | undefined;
   let failed!: () => void;
@@ -467,7 +493,8 @@ export async function launch(command: string, args: readonly string[] = [], opti
       if (client !== undefined) {
         // A server may print its address a moment before it listens: retry up to the deadline.
         const left = Math.max(1, o.timeout - (performance.now() - t0));
-        const err = await client.connect({ retryFor: left, signal: connectAbort.signal }).then(
+        // One attempt may take what is left (a slow handshake is not a refusal), unless the caller set connectTimeout.
+        const err = await client.connect({ retryFor: left, timeout: o.client?.connectTimeout ?? left, signal: connectAbort.signal }).then(
           () => undefined,
           (e: unknown) => e,
         );
@@ -485,6 +512,21 @@ export async function launch(command: string, args: readonly string[] = [], opti
     clearTimeout(deadline);
     o.signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/** True when a connection to `address` is accepted within `ms` (refused, missing or silent: false). */
+function listening(address: { host: string; port: number } | { path: string }, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = net.connect(address);
+    const done = (yes: boolean) => {
+      clearTimeout(t);
+      sock.destroy();
+      resolve(yes);
+    };
+    const t = setTimeout(() => done(false), ms);
+    sock.once('connect', () => done(true));
+    sock.once('error', () => done(false));
+  });
 }
 
 function describe(address: LaunchedProgram['address']): string {

@@ -72,13 +72,14 @@ function onExit(): void {
 }
 
 function onSignal(signal: NodeJS.Signals): void {
-  killAll();
   // Listening for a signal turns off Node's default (exit). When ours is the only listener, the
-  // user wanted the default: stand aside and raise the signal again. Otherwise theirs decides.
-  if (process.listenerCount(signal) === 1) {
-    uninstall();
-    process.kill(process.pid, signal);
-  }
+  // user wanted the default: kill the programs, stand aside and raise the signal again. With a
+  // listener of their own, theirs decides (it may stop them gracefully); the exit hook still
+  // kills whatever is left when the process exits.
+  if (process.listenerCount(signal) !== 1) return;
+  killAll();
+  uninstall();
+  process.kill(process.pid, signal);
 }
 
 function install(): void {

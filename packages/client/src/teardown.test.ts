@@ -6,11 +6,17 @@
 // the Python original-like server. An unhandled rejection fails the test
 // (Jest 30 reports it as the test's error).
 import { expect } from '@jest/globals';
+import net from 'node:net';
 import { isOnelineError } from '@socket-oneline/protocol';
 import type { OnelineClient } from './client.js';
 import { cleanup, client, closedPort, ourServer, pythonServer, rawOnelineServer } from './test-support/harness.js';
 
-afterEach(cleanup);
+const servers = new Set<net.Server>();
+afterEach(async () => {
+  await cleanup();
+  for (const s of servers) s.close();
+  servers.clear();
+});
 
 /** A node:net server that answers like the sample and closes the connection itself on `disconnect` / `shutdown`. */
 function closingServer(): Promise<number> {
@@ -197,5 +203,58 @@ describe('disconnect() with an AbortSignal', () => {
     const again = c.disconnect();
     expect(again).not.toBe(d);
     await expect(again).resolves.toBeUndefined();
+  });
+});
+
+describe('disconnect() bounded by each call\'s own timeout and signal (review findings)', () => {
+  it('a call joining a disconnect in progress is held to its own timeout: ERR_ONELINE_TIMEOUT, the socket destroyed, and the first call settles too [SRS-057]', async () => {
+    const port = await rawOnelineServer(() => undefined); // never closes
+    const c = client({ port });
+    await c.connect();
+    const first = c.disconnect({ timeout: 0 }).then(() => 'resolved', (e: unknown) => (e as { code: string }).code); // waits forever by itself
+    await expect(c.disconnect({ timeout: 50 })).rejects.toMatchObject({ code: 'ERR_ONELINE_TIMEOUT' });
+    expect(await first).toBe('resolved'); // the connection is gone: the first call's wish holds
+    expect(c.connected).toBe(false);
+  });
+
+  it('one caller\'s abort is not another\'s: the call without a signal resolves [SRS-057]', async () => {
+    const port = await rawOnelineServer(() => undefined);
+    const c = client({ port, timeout: 5000 });
+    await c.connect();
+    const ac = new AbortController();
+    const withSignal = c.disconnect({ signal: ac.signal });
+    const plain = c.disconnect();
+    ac.abort();
+    await expect(withSignal).rejects.toMatchObject({ code: 'ERR_ONELINE_ABORTED' });
+    await expect(plain).resolves.toBeUndefined();
+  });
+
+  it.each(['disconnect first', 'FIN first'] as const)('a server that half-closes (%s) but never reads nor closes: disconnect({ timeout }) settles, the socket is destroyed [SRS-057]', async (order) => {
+    let peer: net.Socket | undefined;
+    const srv = net.createServer({ allowHalfOpen: true }, (s) => {
+      peer = s;
+      s.on('error', () => undefined);
+      s.once('data', () => {
+        s.write('pong\n');
+        s.pause(); // reads nothing more
+      });
+    });
+    servers.add(srv);
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const c = client({ port: (srv.address() as net.AddressInfo).port });
+    await c.connect();
+    const big = 'x'.repeat(1 << 20);
+    for (let i = 0; i < 32; i++) c.send(big); // far more than the socket buffers hold
+    if (order === 'FIN first') {
+      const ended = new Promise<void>((r) => c.once('close', () => r()));
+      peer!.end();
+      await Promise.race([ended, new Promise((r) => setTimeout(r, 200))]);
+    }
+    const d = c.disconnect({ timeout: 300 }).then(() => 'resolved', (e: unknown) => (e as { code: string }).code);
+    if (order === 'disconnect first') setTimeout(() => peer!.end(), 50);
+    // The server had left before we asked: nothing failed. Asked first: the server never closed.
+    expect(await d).toBe(order === 'FIN first' ? 'resolved' : 'ERR_ONELINE_TIMEOUT');
+    await c.closed;
+    expect(c.connected).toBe(false);
   });
 });

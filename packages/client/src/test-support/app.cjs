@@ -27,7 +27,8 @@ setTimeout(() => process.exit(99), 60_000).unref();
 if (flag('--stay')) setInterval(() => {}, 1000);
 if (flag('--ignore-term')) process.on('SIGTERM', () => console.error('SIGTERM ignored'));
 if (flag('--spawn-helper')) {
-  const helper = spawn(process.execPath, ['-e', "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000); setTimeout(() => process.exit(98), 60000)"], { stdio: 'ignore' });
+  // It inherits our stdout and stderr: it holds the pipes open after we exit.
+  const helper = spawn(process.execPath, ['-e', "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000); setTimeout(() => process.exit(98), 60000)"], { stdio: ['ignore', 'inherit', 'inherit'] });
   console.log(`helper ${helper.pid}`);
 }
 
