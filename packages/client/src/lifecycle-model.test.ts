@@ -244,8 +244,13 @@ class ServerEnds extends Step {
   start(_m: Model, r: Real) {
     const s = r.srv.current;
     if (s !== undefined) {
-      if (this.reset) s.resetAndDestroy();
-      else s.end();
+      // A reset while our own FIN (end()) is still pending leaves Node's native TCP handle
+      // referenced at process teardown: the jest process then spins at exit. After end(), a
+      // reset is a plain destroy.
+      if (this.reset) {
+        if (s.writableEnded) s.destroy();
+        else s.resetAndDestroy();
+      } else s.end();
     }
     return Promise.resolve();
   }
