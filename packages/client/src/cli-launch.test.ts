@@ -27,7 +27,7 @@ describe('oneline --launch', () => {
     expect(await cli(['-q', '--launch', NODE_APP, '--ready', READY, 'cmd01', 'shutdown'])).toMatchObject({ code: EXIT.ok, stdout: 'ack\n', stderr: '' });
   });
 
-  it('a fixed --port, retried while the program starts (the Python stand-in, 0.3 s slow) [SRS-059]', async () => {
+  it('a fixed --port: the Python stand-in, 0.3 s slow to bind, answers every command [SRS-059]', async () => {
     const port = await freePort();
     const r = await cli(['-q', '--launch', `python3 '${ORIGINAL}' ${port} 0.3`, '--port', String(port), 'cmd01', 'cmd02']);
     expect(r).toMatchObject({ code: EXIT.ok, stdout: 'ack\nnak - unknown cmd\n' });

@@ -17,6 +17,7 @@ import { basename } from 'node:path';
 import { LineDecoder, OnelineError, type LaunchFailure } from '@socket-oneline/protocol';
 import { OnelineClient } from './client.js';
 import type { OnelineClientOptions } from './options.js';
+import { checkMs } from './support.js';
 import { OutputTail, signalProgram, trackProgram } from './program.js';
 
 /** Options of {@link launch}. Give `ready`, `port` or `path` (or `ready` with `port`/`path`). */
@@ -101,8 +102,8 @@ function invalid(message: string): OnelineError {
 }
 
 function ms(name: string, v: number | undefined, dflt: number, min = 0): number {
-  const n = v ?? dflt;
-  if (typeof n !== 'number' || !Number.isFinite(n) || n < min) throw invalid(`${name} must be a number of ms >= ${min}, got ${String(v)}`);
+  const n = checkMs(`launch(): ${name}`, v ?? dflt);
+  if (n < min) throw invalid(`${name} must be at least ${min} ms, got ${n}`);
   return n;
 }
 
@@ -154,8 +155,10 @@ export class LaunchedProgram {
    * Stops the program: sends `shutdown` (or `disconnect`) over the connection (over a new one if
    * the client is no longer connected and the goodbye is `shutdown`), waits up to `stopGrace` for
    * it to exit, then SIGTERM, then SIGKILL after `killGrace`. Idempotent (every call gets the same
-   * promise). Never throws; a program that already exited resolves at once.
+   * promise). Never rejects because of the program; one that already exited resolves at once.
    * @returns how it ended.
+   * @throws OnelineError `ERR_ONELINE_INVALID_OPTION` (as a rejection) for a bad option; nothing is
+   *   stopped and the call is not remembered.
    */
   stop(options: StopOptions = {}): Promise<ProgramExit> {
     if (this.#stopping !== undefined) return this.#stopping;
